@@ -1,0 +1,49 @@
+//! The failures `mcp-oauth-new` reports, each tied to its documented exit code.
+
+use std::fmt;
+
+use crate::answers::Problems;
+
+/// Why a run failed. The variant decides the exit code (see `--help`).
+#[derive(Debug)]
+pub enum Error {
+    /// The answers are invalid or incomplete; nothing was written.
+    Invalid(Problems),
+    /// The answers file could not be read or parsed, or rendering failed;
+    /// nothing was written.
+    Failed(anyhow::Error),
+    /// The operation was refused (for example a non-empty target without
+    /// `--force`); nothing was written.
+    Refused(String),
+    /// Writing failed; the staging directory was removed and the target is as
+    /// it was.
+    Write(anyhow::Error),
+}
+
+impl Error {
+    /// The process exit code for this failure.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Invalid(_) | Error::Failed(_) | Error::Refused(_) => 1,
+            Error::Write(_) => 3,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Invalid(problems) => write!(f, "{problems}"),
+            Error::Failed(error) | Error::Write(error) => write!(f, "{error:#}"),
+            Error::Refused(reason) => f.write_str(reason),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<Problems> for Error {
+    fn from(problems: Problems) -> Self {
+        Error::Invalid(problems)
+    }
+}

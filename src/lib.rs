@@ -1,0 +1,180 @@
+//! `mcp-oauth-new`: generates a Rust MCP server protected with OAuth 2.1, with
+//! Scalekit as the authorization server.
+//!
+//! Data flows one way: [`Cli`] arguments -> [`Answers`] (file, prompts,
+//! defaults) -> a validated [`Project`] -> rendered [`Files`] in memory ->
+//! disk, all at once.
+
+pub mod answers;
+pub mod cli;
+pub mod error;
+pub mod prompt;
+pub mod render;
+pub mod write;
+
+use std::fs;
+use std::io::{self, IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use console::style;
+
+pub use answers::{Answers, Project};
+pub use cli::{Cli, Vcs};
+pub use error::Error;
+pub use render::{Files, render};
+
+/// A complete, commented answers file: the one `--example-answers` prints.
+pub const EXAMPLE_ANSWERS: &str = include_str!("../examples/answers.yaml");
+
+/// Runs the generator for parsed arguments.
+pub fn run(cli: &Cli) -> Result<(), Error> {
+    if cli.example_answers {
+        print!("{EXAMPLE_ANSWERS}");
+        return Ok(());
+    }
+    let mut answers = match &cli.answers {
+        Some(source) => load_answers(source)?,
+        None => Answers::default(),
+    };
+    let interactive = !cli.defaults && io::stdin().is_terminal() && io::stderr().is_terminal();
+    let mut path = cli.path.clone();
+    if let Some(path) = &path {
+        write::check_target(path, cli.force)?;
+    }
+    if interactive {
+        prompt::fill(&mut answers, &mut path).map_err(Error::Failed)?;
+    }
+    let dir_name = path
+        .as_deref()
+        .and_then(Path::file_name)
+        .and_then(|name| name.to_str());
+    let project = answers.validate(dir_name)?;
+    let path = path.unwrap_or_else(|| PathBuf::from(&project.name));
+    let files = render(&project).map_err(Error::Failed)?;
+    let existing = write::check_target(&path, cli.force)?;
+
+    if interactive && !cli.dry_run && !prompt::confirm(&project, &path).map_err(Error::Failed)? {
+        return Err(Error::Refused("cancelled; nothing was written".to_string()));
+    }
+    if cli.dry_run {
+        print_dry_run(&path, &files);
+        return Ok(());
+    }
+    let written = write::write(&path, &files, existing)?;
+    let vcs = match cli.vcs {
+        Vcs::Git => Some(write::init_git(&path)),
+        Vcs::None => None,
+    };
+    if !cli.quiet {
+        for file in &written.overwritten {
+            eprintln!(
+                "{:>12} {}",
+                style("Overwrote").yellow().bold(),
+                file.display()
+            );
+        }
+        if let Some(write::Vcs::Failed(reason)) = &vcs {
+            eprintln!(
+                "{} git init skipped: {reason}",
+                style("warning:").yellow().bold()
+            );
+        }
+        eprintln!(
+            "{:>12} `{}` MCP server in {} ({} files)",
+            style("Created").green().bold(),
+            project.name,
+            path.display(),
+            files.len()
+        );
+        eprintln!("\n{}", next_steps(&project, &path));
+    }
+    Ok(())
+}
+
+/// Prints an error the way `main` reports it.
+pub fn report_error(error: &Error) {
+    eprintln!("{} {error}", style("error:").red().bold());
+}
+
+fn load_answers(source: &Path) -> Result<Answers, Error> {
+    let (text, name) = if source == Path::new("-") {
+        let mut text = String::new();
+        io::stdin()
+            .read_to_string(&mut text)
+            .context("reading answers from standard input")
+            .map_err(Error::Failed)?;
+        (text, "<stdin>".to_string())
+    } else {
+        let text = fs::read_to_string(source)
+            .with_context(|| format!("reading the answers file {}", source.display()))
+            .map_err(Error::Failed)?;
+        (text, source.display().to_string())
+    };
+    Answers::from_yaml(&text, &name).map_err(Error::Failed)
+}
+
+fn print_dry_run(path: &Path, files: &Files) {
+    println!("Would write {} files in {}:", files.len(), path.display());
+    for (relative, contents) in files {
+        let exists = path.join(relative).exists();
+        println!(
+            "  {:>7}  {}{}",
+            contents.len(),
+            relative.display(),
+            if exists { "  (overwrite)" } else { "" }
+        );
+    }
+}
+
+/// What to do after generating: run it, look at it, register it in Scalekit.
+pub fn next_steps(project: &Project, path: &Path) -> String {
+    let endpoint = answers::default_resource(&project.server_url, &project.mcp_path);
+    let local_metadata = format!(
+        "http://127.0.0.1:{}/.well-known/oauth-protected-resource{}",
+        project.port, project.mcp_path
+    );
+    let scopes = if project.scopes.is_empty() {
+        "(none declared)".to_string()
+    } else {
+        project
+            .scopes
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "Next steps:\n\
+         \x20 cd {dir} && cargo run\n\
+         \x20 curl -i {local_metadata}\n\
+         \x20 (public metadata URL once deployed: {public_metadata})\n\
+         \n\
+         In the Scalekit dashboard ({env}):\n\
+         \x20 1. Register an MCP server with the Server URL exactly {resource}\n\
+         \x20    (a trailing slash matters); its id is {resource_id}\n\
+         \x20 2. Enable Dynamic Client Registration (DCR) and Client ID Metadata\n\
+         \x20    Documents (CIMD) so public clients (Claude, Cursor, VS Code) can sign in\n\
+         \x20 3. Define the scopes: {scopes}\n\
+         \n\
+         The MCP endpoint will be {endpoint}; PRODUCTION.md lists what to check before going live.",
+        dir = shell_path(path),
+        public_metadata = render::metadata_url(&project.resource).unwrap_or_default(),
+        env = project.environment_url,
+        resource = project.resource,
+        resource_id = project.resource_id,
+    )
+}
+
+/// A path as it can be pasted into a POSIX shell.
+fn shell_path(path: &Path) -> String {
+    let text = path.display().to_string();
+    if text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-~".contains(c))
+    {
+        text
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}

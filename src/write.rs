@@ -1,0 +1,228 @@
+//! Safe output: the rendered files reach the target directory all at once or
+//! not at all, and no file of the user's is overwritten or deleted without
+//! `--force` (and none outside the generated set, ever).
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, Result};
+
+use crate::error::Error;
+use crate::render::Files;
+
+/// What a write did.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// Generated files that replaced existing ones (only with `--force`).
+    pub overwritten: Vec<PathBuf>,
+}
+
+/// What the target directory holds before writing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// Nothing there.
+    Absent,
+    /// An empty directory.
+    Empty,
+    /// A directory with files in it.
+    NonEmpty,
+}
+
+/// Checks that `target` may receive the files, without changing anything.
+pub fn check_target(target: &Path, force: bool) -> Result<Existing, Error> {
+    match fs::symlink_metadata(target) {
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(Existing::Absent),
+        Err(error) => Err(Error::Refused(format!(
+            "cannot inspect {}: {error}",
+            target.display()
+        ))),
+        Ok(meta) if !meta.is_dir() => Err(Error::Refused(format!(
+            "{} exists and is not a directory; choose another PATH",
+            target.display()
+        ))),
+        Ok(_) => {
+            let mut entries = fs::read_dir(target).map_err(|error| {
+                Error::Refused(format!("cannot read {}: {error}", target.display()))
+            })?;
+            if entries.next().is_none() {
+                Ok(Existing::Empty)
+            } else if force {
+                Ok(Existing::NonEmpty)
+            } else {
+                Err(Error::Refused(format!(
+                    "{} already exists and is not empty; nothing was written. Choose a new \
+                     PATH, or pass --force to overwrite the generated files there (other \
+                     files are kept)",
+                    target.display()
+                )))
+            }
+        }
+    }
+}
+
+/// Writes `files` under `target`: into a staging directory beside it first,
+/// then moved into place. On failure the target is as it was.
+pub fn write(target: &Path, files: &Files, existing: Existing) -> Result<Written, Error> {
+    let parent = parent_dir(target);
+    fs::create_dir_all(&parent)
+        .with_context(|| format!("creating {}", parent.display()))
+        .map_err(Error::Write)?;
+    let staging = tempfile::Builder::new()
+        .prefix(".mcp-oauth-new-staging-")
+        .tempdir_in(&parent)
+        .with_context(|| format!("creating a staging directory in {}", parent.display()))
+        .map_err(Error::Write)?;
+    write_tree(staging.path(), files).map_err(Error::Write)?;
+
+    match existing {
+        Existing::Absent | Existing::Empty => {
+            if existing == Existing::Empty {
+                // Renaming onto an empty directory replaces it atomically on
+                // Unix; elsewhere remove it first.
+                if cfg!(not(unix)) {
+                    fs::remove_dir(target)
+                        .with_context(|| format!("replacing empty {}", target.display()))
+                        .map_err(Error::Write)?;
+                }
+            }
+            let staged = staging.keep();
+            fs::rename(&staged, target)
+                .with_context(|| format!("moving the project into {}", target.display()))
+                .map_err(|error| {
+                    let _ = fs::remove_dir_all(&staged);
+                    Error::Write(error)
+                })?;
+            Ok(Written::default())
+        }
+        Existing::NonEmpty => merge(staging.path(), target, files).map_err(Error::Write),
+    }
+}
+
+/// `--force` into a non-empty directory: each generated file replaces its old
+/// version, which is kept in the staging directory until every file is in
+/// place, so a failure half-way can put everything back.
+fn merge(staging: &Path, target: &Path, files: &Files) -> Result<Written> {
+    let backup = staging.join(".backup");
+    fs::create_dir(&backup).context("creating the backup directory")?;
+    let mut done: Vec<(PathBuf, bool)> = Vec::new();
+    let mut created_dirs: Vec<PathBuf> = Vec::new();
+    let result = (|| -> Result<Vec<PathBuf>> {
+        let mut overwritten = Vec::new();
+        for relative in files.keys() {
+            let destination = target.join(relative);
+            if let Some(dir) = destination.parent() {
+                create_dirs(dir, &mut created_dirs)?;
+            }
+            let had_old = match fs::symlink_metadata(&destination) {
+                Ok(meta) if meta.is_dir() => anyhow::bail!(
+                    "{} is a directory where the template writes a file; move it away",
+                    destination.display()
+                ),
+                Ok(_) => {
+                    let saved = backup.join(relative);
+                    if let Some(dir) = saved.parent() {
+                        fs::create_dir_all(dir)?;
+                    }
+                    fs::rename(&destination, &saved)
+                        .with_context(|| format!("setting aside {}", destination.display()))?;
+                    true
+                }
+                Err(error) if error.kind() == io::ErrorKind::NotFound => false,
+                Err(error) => return Err(error.into()),
+            };
+            done.push((relative.clone(), had_old));
+            fs::rename(staging.join(relative), &destination)
+                .with_context(|| format!("writing {}", destination.display()))?;
+            if had_old {
+                overwritten.push(relative.clone());
+            }
+        }
+        Ok(overwritten)
+    })();
+    match result {
+        Ok(overwritten) => Ok(Written { overwritten }),
+        Err(error) => {
+            for (relative, had_old) in done.iter().rev() {
+                let destination = target.join(relative);
+                if destination.is_file() {
+                    let _ = fs::remove_file(&destination);
+                }
+                if *had_old {
+                    let _ = fs::rename(backup.join(relative), &destination);
+                }
+            }
+            for dir in created_dirs.iter().rev() {
+                let _ = fs::remove_dir(dir);
+            }
+            Err(error)
+        }
+    }
+}
+
+/// `create_dir_all` that remembers which directories it made, so a rollback
+/// can remove exactly those.
+fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent() {
+        create_dirs(parent, created)?;
+    }
+    fs::create_dir(dir).with_context(|| format!("creating {}", dir.display()))?;
+    created.push(dir.to_path_buf());
+    Ok(())
+}
+
+fn write_tree(root: &Path, files: &Files) -> Result<()> {
+    for (relative, contents) in files {
+        let path = root.join(relative);
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        fs::write(&path, contents).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn parent_dir(target: &Path) -> PathBuf {
+    match target.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// The outcome of `--vcs git`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Vcs {
+    Initialized,
+    /// The target is inside an existing work tree, as `cargo new` checks.
+    InsideWorkTree,
+    /// `git` is missing or failed; a warning, not an error.
+    Failed(String),
+}
+
+/// Runs `git init` in `target` unless it is already inside a git work tree.
+pub fn init_git(target: &Path) -> Vcs {
+    let inside = Command::new("git")
+        .args(["rev-parse", "--is-inside-work-tree"])
+        .current_dir(target)
+        .output();
+    match inside {
+        Err(error) => return Vcs::Failed(format!("could not run git: {error}")),
+        Ok(output) if output.status.success() && output.stdout.starts_with(b"true") => {
+            return Vcs::InsideWorkTree;
+        }
+        Ok(_) => {}
+    }
+    match Command::new("git")
+        .args(["init", "--quiet"])
+        .current_dir(target)
+        .output()
+    {
+        Ok(output) if output.status.success() => Vcs::Initialized,
+        Ok(output) => Vcs::Failed(String::from_utf8_lossy(&output.stderr).trim().to_string()),
+        Err(error) => Vcs::Failed(format!("could not run git: {error}")),
+    }
+}

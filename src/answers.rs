@@ -266,7 +266,7 @@ impl Answers {
                 .map(|l| format!(" (line {}, column {})", l.line(), l.column()))
                 .unwrap_or_default();
             let message = strip_location(&inner.to_string());
-            if path == "." || path.is_empty() {
+            if path == "." || path.is_empty() || message.starts_with(&format!("{path}: ")) {
                 anyhow::anyhow!("{source}{location}: {message}")
             } else {
                 anyhow::anyhow!("{source}{location}: {path}: {message}")

@@ -252,25 +252,38 @@ pub const REQUIRED: [(&str, &str); 3] = [
 ];
 
 impl Answers {
-    /// Parses an answers file. `source` names it in error messages.
-    pub fn from_yaml(text: &str, source: &str) -> anyhow::Result<Answers> {
+    /// Parses an answers file. `source` names it in error messages. Unknown
+    /// keys are all reported together; a syntax or type error is reported
+    /// with its line and column.
+    pub fn from_yaml(text: &str, source: &str) -> Result<Answers, crate::Error> {
         if text.trim().is_empty() {
             return Ok(Answers::default());
+        }
+        let syntax = |error: serde_yaml::Error, path: String| {
+            let location = error
+                .location()
+                .map(|l| format!(" (line {}, column {})", l.line(), l.column()))
+                .unwrap_or_default();
+            let message = strip_location(&error.to_string());
+            crate::Error::Failed(
+                if path == "." || path.is_empty() || message.starts_with(&format!("{path}: ")) {
+                    anyhow::anyhow!("{source}{location}: {message}")
+                } else {
+                    anyhow::anyhow!("{source}{location}: {path}: {message}")
+                },
+            )
+        };
+        let value: serde_yaml::Value =
+            serde_yaml::from_str(text).map_err(|e| syntax(e, String::new()))?;
+        let mut problems = Problems::default();
+        unknown_keys(&value, &SCHEMA, "", &mut problems);
+        if !problems.0.is_empty() {
+            return Err(crate::Error::Invalid(problems));
         }
         let deserializer = serde_yaml::Deserializer::from_str(text);
         serde_path_to_error::deserialize(deserializer).map_err(|error| {
             let path = error.path().to_string();
-            let inner = error.into_inner();
-            let location = inner
-                .location()
-                .map(|l| format!(" (line {}, column {})", l.line(), l.column()))
-                .unwrap_or_default();
-            let message = strip_location(&inner.to_string());
-            if path == "." || path.is_empty() || message.starts_with(&format!("{path}: ")) {
-                anyhow::anyhow!("{source}{location}: {message}")
-            } else {
-                anyhow::anyhow!("{source}{location}: {path}: {message}")
-            }
+            syntax(error.into_inner(), path)
         })
     }
 
@@ -720,13 +733,13 @@ fn name_clashes(
     kind: &str,
     with_type: bool,
 ) -> Vec<(usize, String)> {
-    let mut seen: BTreeMap<&str, ()> = BTreeMap::new();
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
     let mut idents: BTreeMap<String, &str> = BTreeMap::new();
     let mut types: BTreeMap<String, &str> = BTreeMap::new();
     let mut clashes = Vec::new();
     for &(i, name) in names {
         let rust = ident(name);
-        if seen.insert(name, ()).is_some() {
+        if !seen.insert(name) {
             clashes.push((i, format!("`{name}` is declared twice")));
         } else if let Some(other) = idents.insert(rust.clone(), name) {
             clashes.push((
@@ -1147,6 +1160,97 @@ fn is_keyword(word: &str) -> bool {
         "gen", "union",
     ];
     KEYWORDS.contains(&word)
+}
+
+/// The keys each level of an answers file may have.
+struct Keys {
+    allowed: &'static [&'static str],
+    /// Nested levels: a key whose value is a mapping, or a list of mappings.
+    nested: &'static [(&'static str, &'static Keys)],
+}
+
+const SCHEMA: Keys = Keys {
+    allowed: &[
+        "version",
+        "name",
+        "description",
+        "server_url",
+        "mcp_path",
+        "resource",
+        "scalekit",
+        "audience",
+        "resource_documentation",
+        "port",
+        "scopes",
+        "tools",
+    ],
+    nested: &[
+        (
+            "scalekit",
+            &Keys {
+                allowed: &["environment_url", "resource_id"],
+                nested: &[],
+            },
+        ),
+        (
+            "scopes",
+            &Keys {
+                allowed: &["name", "description", "includes"],
+                nested: &[],
+            },
+        ),
+        (
+            "tools",
+            &Keys {
+                allowed: &["name", "description", "scopes", "arguments"],
+                nested: &[(
+                    "arguments",
+                    &Keys {
+                        allowed: &["name", "type", "description", "required"],
+                        nested: &[],
+                    },
+                )],
+            },
+        ),
+    ],
+};
+
+/// Collects every unknown key, so a file with several misspelt keys gets
+/// them all reported at once (serde stops at the first).
+fn unknown_keys(value: &serde_yaml::Value, keys: &Keys, path: &str, problems: &mut Problems) {
+    let Some(mapping) = value.as_mapping() else {
+        return;
+    };
+    for (key, child) in mapping {
+        let Some(key) = key.as_str() else {
+            continue;
+        };
+        let child_path = if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        };
+        if !keys.allowed.contains(&key) {
+            problems.push(
+                child_path,
+                format!(
+                    "unknown key `{key}`; allowed here: {}",
+                    keys.allowed.join(", ")
+                ),
+            );
+            continue;
+        }
+        if let Some((_, nested)) = keys.nested.iter().find(|(name, _)| *name == key) {
+            match child.as_sequence() {
+                Some(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        unknown_keys(item, nested, &format!("{child_path}[{i}]"), problems);
+                    }
+                }
+                None => unknown_keys(child, nested, &child_path, problems),
+            }
+        }
+    }
 }
 
 /// serde_yaml appends " at line L column C"; the location is reported

@@ -111,7 +111,7 @@ fn load_answers(source: &Path) -> Result<Answers, Error> {
             .map_err(Error::Failed)?;
         (text, source.display().to_string())
     };
-    Answers::from_yaml(&text, &name).map_err(Error::Failed)
+    Answers::from_yaml(&text, &name)
 }
 
 fn print_dry_run(path: &Path, files: &Files) {

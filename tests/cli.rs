@@ -204,14 +204,18 @@ fn a_missing_answers_file_is_reported() {
 fn every_validation_rule_is_enforced_with_its_field_path() {
     let long_tool = "t".repeat(129);
     let cases: Vec<(String, &str)> = vec![
-        ("nonsense: 1\n".into(), "unknown field `nonsense`"),
+        ("nonsense: 1\n".into(), "nonsense: unknown key `nonsense`"),
         (
             "scalekit_url: x\n".into(),
-            "unknown field `scalekit_url`, expected one of",
+            "scalekit_url: unknown key `scalekit_url`; allowed here: version, name,",
         ),
         (
             "tools:\n  - name: t\n    scopes: []\n    scope: []\n".into(),
-            "tools[0]: unknown field `scope`",
+            "tools[0].scope: unknown key `scope`; allowed here: name, description, scopes, arguments",
+        ),
+        (
+            "tools: [{name: t, scopes: [], arguments: [{name: a, type: string, optional: true}]}]\n".into(),
+            "tools[0].arguments[0].optional: unknown key `optional`",
         ),
         ("version: 2\n".into(), "version: found 2"),
         ("name: 9lives\n".into(), "name: `9lives` is not allowed"),
@@ -373,6 +377,17 @@ fn all_problems_are_reported_together() {
         .stderr(contains("scopes[0].name:"))
         .stderr(contains("tools[0].name:"))
         .stderr(contains("tools[0].scopes[0]:"));
+}
+
+#[test]
+fn every_unknown_key_is_reported_at_once() {
+    dry_run(&answers_with(
+        "colour: red\nscopes: [{name: a, parent: b}]\n",
+    ))
+    .code(1)
+    .stderr(contains("the answers have 2 problems"))
+    .stderr(contains("colour: unknown key"))
+    .stderr(contains("scopes[0].parent: unknown key"));
 }
 
 #[test]

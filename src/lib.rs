@@ -40,30 +40,35 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
     let interactive = !cli.defaults && io::stdin().is_terminal() && io::stderr().is_terminal();
     let mut path = cli.path.clone();
     if let Some(path) = &path {
-        write::check_target(path, cli.force)?;
+        write::check_target(&absolute(path)?, cli.force)?;
     }
     if interactive {
         prompt::fill(&mut answers, &mut path).map_err(Error::Failed)?;
     }
-    let dir_name = path
+    let target = path.as_deref().map(absolute).transpose()?;
+    let dir_name = target
         .as_deref()
         .and_then(Path::file_name)
         .and_then(|name| name.to_str());
     let project = answers.validate(dir_name)?;
     let path = path.unwrap_or_else(|| PathBuf::from(&project.name));
+    let target = match target {
+        Some(target) => target,
+        None => absolute(&path)?,
+    };
     let files = render(&project).map_err(Error::Failed)?;
-    let existing = write::check_target(&path, cli.force)?;
+    let existing = write::check_target(&target, cli.force)?;
 
     if interactive && !cli.dry_run && !prompt::confirm(&project, &path).map_err(Error::Failed)? {
         return Err(Error::Refused("cancelled; nothing was written".to_string()));
     }
     if cli.dry_run {
-        print_dry_run(&path, &files);
+        print_dry_run(&path, &target, &files);
         return Ok(());
     }
-    let written = write::write(&path, &files, existing)?;
+    let written = write::write(&target, &files, existing)?;
     let vcs = match cli.vcs {
-        Vcs::Git => Some(write::init_git(&path)),
+        Vcs::Git => Some(write::init_git(&target)),
         Vcs::None => None,
     };
     if !cli.quiet {
@@ -92,6 +97,17 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
     Ok(())
 }
 
+/// The absolute form of PATH, so that `.` names the current directory (and
+/// gives the package its name) and the staging directory lands beside it.
+fn absolute(path: &Path) -> Result<PathBuf, Error> {
+    let resolved = if path.exists() {
+        fs::canonicalize(path)
+    } else {
+        std::path::absolute(path)
+    };
+    resolved.map_err(|error| Error::Refused(format!("cannot resolve {}: {error}", path.display())))
+}
+
 /// Prints an error the way `main` reports it.
 pub fn report_error(error: &Error) {
     eprintln!("{} {error}", style("error:").red().bold());
@@ -114,10 +130,10 @@ fn load_answers(source: &Path) -> Result<Answers, Error> {
     Answers::from_yaml(&text, &name)
 }
 
-fn print_dry_run(path: &Path, files: &Files) {
+fn print_dry_run(path: &Path, target: &Path, files: &Files) {
     println!("Would write {} files in {}:", files.len(), path.display());
     for (relative, contents) in files {
-        let exists = path.join(relative).exists();
+        let exists = target.join(relative).exists();
         println!(
             "  {:>7}  {}{}",
             contents.len(),

@@ -76,32 +76,23 @@ pub fn write(target: &Path, files: &Files, existing: Existing) -> Result<Written
         .map_err(Error::Write)?;
     write_tree(staging.path(), files).map_err(Error::Write)?;
 
-    match existing {
-        Existing::Absent | Existing::Empty => {
-            if existing == Existing::Empty {
-                // Renaming onto an empty directory replaces it atomically on
-                // Unix; elsewhere remove it first.
-                if cfg!(not(unix)) {
-                    fs::remove_dir(target)
-                        .with_context(|| format!("replacing empty {}", target.display()))
-                        .map_err(Error::Write)?;
-                }
-            }
-            let staged = staging.keep();
-            fs::rename(&staged, target)
-                .with_context(|| format!("moving the project into {}", target.display()))
-                .map_err(|error| {
-                    let _ = fs::remove_dir_all(&staged);
-                    Error::Write(error)
-                })?;
-            Ok(Written::default())
-        }
-        Existing::NonEmpty => merge(staging.path(), target, files).map_err(Error::Write),
+    if existing == Existing::Absent {
+        let staged = staging.keep();
+        return fs::rename(&staged, target)
+            .with_context(|| format!("moving the project into {}", target.display()))
+            .map(|()| Written::default())
+            .map_err(|error| {
+                let _ = fs::remove_dir_all(&staged);
+                Error::Write(error)
+            });
     }
+    // An existing directory keeps its identity (it may be the current
+    // directory, or carry permissions): the files move into it one by one.
+    merge(staging.path(), target, files).map_err(Error::Write)
 }
 
-/// `--force` into a non-empty directory: each generated file replaces its old
-/// version, which is kept in the staging directory until every file is in
+/// Moves the staged files into an existing directory. With `--force`, each
+/// generated file replaces its old version, which is kept in the staging directory until every file is in
 /// place, so a failure half-way can put everything back.
 fn merge(staging: &Path, target: &Path, files: &Files) -> Result<Written> {
     let backup = staging.join(".backup");

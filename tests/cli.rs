@@ -671,3 +671,23 @@ fn output_is_plain_without_a_terminal() {
     let stderr = &assert.get_output().stderr;
     assert!(!stderr.contains(&0x1b), "no ANSI escapes when piped");
 }
+
+#[test]
+fn the_current_directory_can_be_the_target_and_names_the_package() {
+    let dir = TempDir::new().unwrap();
+    let here = dir.path().join("here-srv");
+    fs::create_dir(&here).unwrap();
+    cmd()
+        .current_dir(&here)
+        .args([".", "--vcs", "none", "--answers", "-"])
+        .write_stdin(answers_with(""))
+        .assert()
+        .success();
+    let recorded = fs::read_to_string(here.join("mcp-oauth.yaml")).unwrap();
+    assert!(recorded.contains("name: here-srv"), "{recorded}");
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no staging directory is left beside it"
+    );
+}

@@ -1090,12 +1090,15 @@ const RESERVED_METHODS: [&str; 6] = [
     "get_tool",
 ];
 
+/// rmcp derives `<method>_tool_attr` from a tool's method name, so a keyword
+/// or a taken name gets a `_tool` suffix rather than a trailing `_`, which
+/// would make that name break the snake_case lint.
 fn tool_ident(name: &str) -> String {
     let ident = snake_case(name, "tool");
-    if RESERVED_METHODS.contains(&ident.as_str()) {
-        format!("{ident}_")
-    } else {
-        ident
+    match ident.strip_suffix('_') {
+        Some(keyword) => format!("{keyword}_tool"),
+        None if RESERVED_METHODS.contains(&ident.as_str()) => format!("{ident}_tool"),
+        None => ident,
     }
 }
 
@@ -1271,9 +1274,9 @@ mod tests {
         assert_eq!(tool_ident("list_todos"), "list_todos");
         assert_eq!(tool_ident("listTodos"), "list_todos");
         assert_eq!(tool_ident("todo.list-all"), "todo_list_all");
-        assert_eq!(tool_ident("type"), "type_");
-        assert_eq!(tool_ident("self"), "self_");
-        assert_eq!(tool_ident("new"), "new_");
+        assert_eq!(tool_ident("type"), "type_tool");
+        assert_eq!(tool_ident("self"), "self_tool");
+        assert_eq!(tool_ident("new"), "new_tool");
         assert_eq!(tool_ident("42"), "tool_42");
         assert_eq!(tool_ident("-"), "tool");
         assert_eq!(camel_case("todo_list_all"), "TodoListAll");

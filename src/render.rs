@@ -16,7 +16,11 @@ use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 use url::Url;
 
-use crate::answers::Project;
+use std::collections::BTreeSet;
+
+use unicode_width::UnicodeWidthStr;
+
+use crate::answers::{ArgType, Argument, Project, Tool};
 
 static TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
@@ -30,32 +34,85 @@ pub const GENERATOR_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// order.
 pub type Files = BTreeMap<PathBuf, Vec<u8>>;
 
-/// Renders every template for `project`.
+/// Renders every template for `project`. Files ending in `.jinja` are
+/// rendered (and lose the suffix); the others are the same in every project
+/// and are copied as they are.
 pub fn render(project: &Project) -> Result<Files> {
     let env = environment()?;
     let context = Context::new(project)?;
     let mut files = Files::new();
-    for (name, _) in templates() {
-        let template = env.get_template(name)?;
-        let text = template
-            .render(Serde(&context))
-            .with_context(|| format!("rendering template {name}"))?;
-        let path = name.strip_suffix(TEMPLATE_SUFFIX).unwrap_or(name);
-        files.insert(PathBuf::from(path), text.into_bytes());
+    for (name, contents) in template_files() {
+        match name.strip_suffix(TEMPLATE_SUFFIX) {
+            Some(path) => {
+                let text = env
+                    .get_template(name)?
+                    .render(Serde(&context))
+                    .with_context(|| format!("rendering template {name}"))?;
+                // A template that renders to nothing does not apply to this
+                // project (e.g. the tool tests of a server without tools).
+                if !text.trim().is_empty() {
+                    files.insert(PathBuf::from(path), text.into_bytes());
+                }
+            }
+            None => {
+                files.insert(PathBuf::from(name), contents.to_vec());
+            }
+        }
+    }
+    if let Some(lock) = files.get_mut(&PathBuf::from("Cargo.lock")) {
+        let text = std::str::from_utf8(lock).context("Cargo.lock is not UTF-8")?;
+        *lock = lockfile(text, &project.name)?.into_bytes();
     }
     Ok(files)
 }
 
-fn templates() -> Vec<(&'static str, &'static str)> {
-    fn walk(dir: &'static Dir<'static>, out: &mut Vec<(&'static str, &'static str)>) {
+/// The root package's name in `templates/Cargo.lock`.
+const TEMPLATE_PACKAGE: &str = "todo-mcp";
+
+/// The template's lockfile (the dependency versions every generated project
+/// is tested with) with its root package renamed after the project and moved
+/// to where Cargo sorts it, so that `cargo build --locked` accepts it.
+fn lockfile(template: &str, name: &str) -> Result<String> {
+    const SEPARATOR: &str = "\n[[package]]\n";
+    let mut blocks: Vec<&str> = template.split(SEPARATOR).collect();
+    let header = blocks.remove(0);
+    let root_line = format!("name = \"{TEMPLATE_PACKAGE}\"\n");
+    let root = blocks
+        .iter()
+        .position(|block| block.starts_with(&root_line) && !block.contains("\nsource = "))
+        .context("templates/Cargo.lock has no root package")?;
+    let renamed = blocks
+        .remove(root)
+        .replacen(&root_line, &format!("name = \"{name}\"\n"), 1);
+    let package_name = |block: &str| {
+        block
+            .lines()
+            .next()
+            .and_then(|line| line.strip_prefix("name = \""))
+            .and_then(|rest| rest.strip_suffix('"'))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let at = blocks
+        .iter()
+        .position(|block| package_name(block).as_str() > name)
+        .unwrap_or(blocks.len());
+    blocks.insert(at, &renamed);
+    Ok(std::iter::once(header)
+        .chain(blocks)
+        .collect::<Vec<_>>()
+        .join(SEPARATOR))
+}
+
+/// Every file under `templates/`, by path, in a stable order.
+fn template_files() -> Vec<(&'static str, &'static [u8])> {
+    fn walk(dir: &'static Dir<'static>, out: &mut Vec<(&'static str, &'static [u8])>) {
         for entry in dir.entries() {
             match entry {
                 DirEntry::Dir(dir) => walk(dir, out),
                 DirEntry::File(file) => {
-                    if let (Some(name), Some(text)) = (file.path().to_str(), file.contents_utf8())
-                        && name.ends_with(TEMPLATE_SUFFIX)
-                    {
-                        out.push((name, text));
+                    if let Some(name) = file.path().to_str() {
+                        out.push((name, file.contents()));
                     }
                 }
             }
@@ -84,9 +141,13 @@ fn environment() -> Result<Environment<'static>> {
     env.add_filter("toml_str", |s: &str| toml_str(s));
     env.add_filter("md", |s: &str| markdown(s));
     env.add_filter("json_str", |s: &str| json_str(s));
-    for (name, text) in templates() {
-        env.add_template(name, text)
-            .with_context(|| format!("parsing template {name}"))?;
+    for (name, contents) in template_files() {
+        if name.ends_with(TEMPLATE_SUFFIX) {
+            let text = std::str::from_utf8(contents)
+                .with_context(|| format!("template {name} is not UTF-8"))?;
+            env.add_template(name, text)
+                .with_context(|| format!("parsing template {name}"))?;
+        }
     }
     Ok(env)
 }
@@ -199,6 +260,15 @@ struct Context<'a> {
     scopes: Vec<ScopeContext<'a>>,
     scopes_joined: String,
     tools: Vec<ToolContext<'a>>,
+    /// Whether any tool needs a scope, and the index of the first that does.
+    has_scoped_tools: bool,
+    first_scoped_tool: usize,
+    /// Whether some scope grants a tool's scopes through `includes`.
+    has_hierarchy: bool,
+    /// The 401 challenge without credentials, as the server sends it.
+    challenge: String,
+    /// The protected resource metadata, as the server sends it.
+    metadata_json: String,
     /// The recorded answers, as YAML.
     answers_yaml: String,
 }
@@ -218,6 +288,13 @@ struct ToolContext<'a> {
     description: Option<&'a str>,
     scopes: &'a [String],
     scopes_joined: String,
+    /// A declared scope that grants every scope of the tool through
+    /// `includes`, if there is one.
+    granted_by: Option<String>,
+    /// Valid arguments for the tool, as JSON, for its tests.
+    sample_arguments: String,
+    /// The `#[tool(...)]` attribute, laid out as rustfmt would.
+    attribute: String,
     arguments: Vec<ArgumentContext<'a>>,
 }
 
@@ -230,10 +307,9 @@ struct ArgumentContext<'a> {
     json_type: &'static str,
     description: Option<&'a str>,
     required: bool,
-    /// Whether the field needs `#[serde(rename)]`.
-    renamed: bool,
-    /// A sample JSON value for tests and docs.
-    sample: &'static str,
+    /// The field's `#[serde]` and `#[schemars]` attributes, laid out as
+    /// rustfmt would.
+    attributes: Vec<String>,
 }
 
 impl<'a> Context<'a> {
@@ -241,6 +317,7 @@ impl<'a> Context<'a> {
         let endpoint_url = crate::answers::default_resource(&project.server_url, &project.mcp_path);
         let answers_yaml =
             serde_yaml::to_string(&project.to_answers()).context("serialising the answers")?;
+        let first_scoped_tool = project.tools.iter().position(|t| !t.scopes.is_empty());
         Ok(Context {
             generator_version: GENERATOR_VERSION,
             name: &project.name,
@@ -253,7 +330,7 @@ impl<'a> Context<'a> {
             server_url: &project.server_url,
             mcp_path: &project.mcp_path,
             resource: &project.resource,
-            environment_url: &project.environment_url,
+            environment_url: project.environment_url.trim_end_matches('/'),
             resource_id: &project.resource_id,
             audience: &project.audience,
             audience_joined: project.audience.join(","),
@@ -284,44 +361,182 @@ impl<'a> Context<'a> {
             tools: project
                 .tools
                 .iter()
-                .map(|t| ToolContext {
-                    name: &t.name,
-                    ident: &t.ident,
-                    args_type: &t.args_type,
-                    description: t.description.as_deref(),
-                    scopes: &t.scopes,
-                    scopes_joined: t.scopes.join(" "),
-                    arguments: t
-                        .arguments
-                        .iter()
-                        .map(|a| {
-                            let ty = a.ty.rust_type();
-                            ArgumentContext {
-                                name: &a.name,
-                                ident: &a.ident,
-                                rust_type: if a.required {
-                                    ty.to_string()
-                                } else {
-                                    format!("Option<{ty}>")
-                                },
-                                json_type: a.ty.as_str(),
-                                description: a.description.as_deref(),
-                                required: a.required,
-                                renamed: a.ident != a.name,
-                                sample: match a.ty {
-                                    crate::answers::ArgType::String => "\"example\"",
-                                    crate::answers::ArgType::Integer => "1",
-                                    crate::answers::ArgType::Number => "1.5",
-                                    crate::answers::ArgType::Boolean => "true",
-                                },
-                            }
-                        })
-                        .collect(),
-                })
+                .map(|t| tool_context(project, t))
                 .collect(),
+            has_scoped_tools: first_scoped_tool.is_some(),
+            first_scoped_tool: first_scoped_tool.unwrap_or_default(),
+            has_hierarchy: project
+                .tools
+                .iter()
+                .any(|t| granted_by(project, t).is_some()),
+            challenge: challenge(project)?,
+            metadata_json: metadata_json(project),
             answers_yaml,
         })
     }
+}
+
+fn tool_context<'a>(project: &'a Project, tool: &'a Tool) -> ToolContext<'a> {
+    let mut items = vec![format!("name = {}", rust_str(&tool.name))];
+    if let Some(description) = &tool.description {
+        items.push(format!("description = {}", rust_str(description)));
+    }
+    ToolContext {
+        name: &tool.name,
+        ident: &tool.ident,
+        args_type: &tool.args_type,
+        description: tool.description.as_deref(),
+        scopes: &tool.scopes,
+        scopes_joined: tool.scopes.join(" "),
+        granted_by: granted_by(project, tool),
+        sample_arguments: sample_arguments(tool),
+        attribute: attribute(4, "tool", &items),
+        arguments: tool.arguments.iter().map(argument_context).collect(),
+    }
+}
+
+fn argument_context(argument: &Argument) -> ArgumentContext<'_> {
+    let ty = argument.ty.rust_type();
+    let mut attributes = Vec::new();
+    if argument.ident != argument.name {
+        attributes.push(attribute(
+            4,
+            "serde",
+            &[format!("rename = {}", rust_str(&argument.name))],
+        ));
+    }
+    if let Some(description) = &argument.description {
+        attributes.push(attribute(
+            4,
+            "schemars",
+            &[format!("description = {}", rust_str(description))],
+        ));
+    }
+    ArgumentContext {
+        name: &argument.name,
+        ident: &argument.ident,
+        rust_type: if argument.required {
+            ty.to_string()
+        } else {
+            format!("Option<{ty}>")
+        },
+        json_type: argument.ty.as_str(),
+        description: argument.description.as_deref(),
+        required: argument.required,
+        attributes,
+    }
+}
+
+/// A declared scope, other than the tool's own, whose `includes` grant every
+/// scope the tool needs.
+fn granted_by(project: &Project, tool: &Tool) -> Option<String> {
+    if tool.scopes.is_empty() {
+        return None;
+    }
+    project
+        .scopes
+        .iter()
+        .filter(|scope| !tool.scopes.contains(&scope.name))
+        .find(|scope| {
+            let granted = expand(project, &scope.name);
+            tool.scopes
+                .iter()
+                .all(|needed| granted.contains(needed.as_str()))
+        })
+        .map(|scope| scope.name.clone())
+}
+
+/// A scope and everything it includes, transitively.
+fn expand<'a>(project: &'a Project, scope: &'a str) -> BTreeSet<&'a str> {
+    let mut granted = BTreeSet::from([scope]);
+    let mut pending = vec![scope];
+    while let Some(name) = pending.pop() {
+        let includes = project.scopes.iter().filter(|s| s.name == name);
+        for included in includes.flat_map(|s| &s.includes) {
+            if granted.insert(included) {
+                pending.push(included);
+            }
+        }
+    }
+    granted
+}
+
+/// A JSON object with a value of the right type for every argument.
+fn sample_arguments(tool: &Tool) -> String {
+    let fields: Vec<String> = tool
+        .arguments
+        .iter()
+        .map(|argument| {
+            let value = match argument.ty {
+                ArgType::String => "\"example\"",
+                ArgType::Integer => "1",
+                ArgType::Number => "1.5",
+                ArgType::Boolean => "true",
+            };
+            format!("{}:{value}", json_str(&argument.name))
+        })
+        .collect();
+    format!("{{{}}}", fields.join(","))
+}
+
+/// An attribute such as `#[tool(name = "x", description = "y")]` at `indent`,
+/// laid out the way rustfmt lays it out (one line when it fits its width
+/// rules, one item per line otherwise), so generated code passes
+/// `cargo fmt --check` whatever the length of the text in it.
+pub fn attribute(indent: usize, path: &str, items: &[String]) -> String {
+    const MAX_WIDTH: usize = 100;
+    // rustfmt's `attr_fn_like_width` default.
+    const ARGS_WIDTH: usize = 70;
+    let pad = " ".repeat(indent);
+    let args = items.join(", ");
+    let line = format!("{pad}#[{path}({args})]");
+    let fits = line.width() < MAX_WIDTH && (items.len() < 2 || args.width() <= ARGS_WIDTH);
+    if fits {
+        line
+    } else {
+        format!(
+            "{pad}#[{path}(\n{pad}    {}\n{pad})]",
+            items.join(&format!(",\n{pad}    "))
+        )
+    }
+}
+
+fn challenge(project: &Project) -> Result<String> {
+    let mut challenge = format!(
+        "Bearer resource_metadata=\"{}\"",
+        metadata_url(&project.resource)?
+    );
+    if !project.scopes.is_empty() {
+        let scopes: Vec<&str> = project.scopes.iter().map(|s| s.name.as_str()).collect();
+        challenge.push_str(&format!(", scope=\"{}\"", scopes.join(" ")));
+    }
+    Ok(challenge)
+}
+
+fn metadata_json(project: &Project) -> String {
+    let strings =
+        |items: &mut dyn Iterator<Item = &str>| items.map(json_str).collect::<Vec<_>>().join(",");
+    let authorization_server = format!(
+        "{}/resources/{}",
+        project.environment_url.trim_end_matches('/'),
+        project.resource_id
+    );
+    let mut json = format!(
+        "{{\"resource\":{},\"authorization_servers\":[{}],\"bearer_methods_supported\":[\"header\"],\
+         \"scopes_supported\":[{}],\"resource_name\":{}",
+        json_str(&project.resource),
+        json_str(&authorization_server),
+        strings(&mut project.scopes.iter().map(|s| s.name.as_str())),
+        json_str(&project.name),
+    );
+    if let Some(documentation) = &project.resource_documentation {
+        json.push_str(&format!(
+            ",\"resource_documentation\":{}",
+            json_str(documentation)
+        ));
+    }
+    json.push('}');
+    json
 }
 
 /// RFC 9728 section 3.1: the well-known segment goes between the origin and

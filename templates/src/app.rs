@@ -1,0 +1,219 @@
+//! The HTTP application: metadata, health check and the protected MCP endpoint.
+
+use std::{future::Future, net::SocketAddr, sync::Arc};
+
+use axum::{
+    Router,
+    extract::{Request, State},
+    http::{
+        HeaderName, HeaderValue, Method, StatusCode,
+        header::{AUTHORIZATION, CONTENT_TYPE, HOST, ORIGIN, WWW_AUTHENTICATE},
+        uri::Authority,
+    },
+    middleware::{self, Next},
+    response::Response,
+    routing::get,
+    serve::ListenerExt,
+};
+use reqwest::Url;
+use rmcp::transport::streamable_http_server::{
+    StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
+};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::{
+    auth::{self, Auth, Challenge},
+    config::Config,
+    error::json_error,
+    gate::{self, Gate, MAX_BODY_BYTES},
+    mcp::McpServer,
+    metadata,
+    tools::Tools,
+};
+
+/// Requests whose headers add up to more are refused with 431.
+const MAX_HEADER_BYTES: usize = 32 * 1024;
+const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+
+/// The router, and the token that ends open MCP sessions and streams at shutdown.
+pub struct App {
+    pub router: Router,
+    pub shutdown: CancellationToken,
+}
+
+pub fn build(config: &Config) -> Result<App, reqwest::Error> {
+    let shutdown = CancellationToken::new();
+    let challenge = Arc::new(Challenge::new(config));
+    let auth = Arc::new(Auth::new(config, challenge.clone())?);
+    let gate = Arc::new(Gate::new(challenge, config.stateless));
+    let trusted = Arc::new(Trusted::new(config));
+
+    let server = McpServer::new(Tools::default());
+    let mcp_service = StreamableHttpService::new(
+        move || Ok(server.clone()),
+        Arc::new(LocalSessionManager::default()),
+        StreamableHttpServerConfig::default()
+            // rmcp checks Host too; it must agree with `check_host_and_origin`.
+            .with_allowed_hosts(trusted.hosts())
+            .with_legacy_session_mode(!config.stateless)
+            .with_json_response(config.stateless)
+            .with_max_request_body_bytes(MAX_BODY_BYTES)
+            .with_cancellation_token(shutdown.child_token()),
+    );
+
+    // Layers run bottom-up: Host and Origin first, then CORS, the token, the message.
+    let mcp = Router::new()
+        .route_service(&config.mcp_path, mcp_service)
+        .layer(middleware::from_fn_with_state(gate, gate::check_message))
+        .layer(middleware::from_fn_with_state(auth, auth::require_bearer))
+        .layer(mcp_cors(&trusted.origins))
+        .layer(middleware::from_fn_with_state(
+            trusted,
+            check_host_and_origin,
+        ));
+
+    let router = Router::new()
+        .merge(metadata::routes(config))
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(mcp)
+        .fallback(|| async { json_error(StatusCode::NOT_FOUND, "not_found", "Not found") })
+        .layer(middleware::from_fn(limit_headers));
+    Ok(App { router, shutdown })
+}
+
+/// Serves `app` until `signal` completes, then closes MCP streams and drains connections.
+pub async fn serve(
+    listener: TcpListener,
+    app: App,
+    signal: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let App { router, shutdown } = app;
+    // Small JSON-RPC messages and SSE events should leave at once, not wait for Nagle.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        signal.await;
+        shutdown.cancel();
+    })
+    .await
+}
+
+/// Hosts and browser origins the MCP endpoint trusts (DNS rebinding protection).
+struct Trusted {
+    host: String,
+    origins: Vec<String>,
+}
+
+impl Trusted {
+    fn new(config: &Config) -> Self {
+        Self {
+            host: normalize_host(config.server_url.host_str().unwrap_or_default()),
+            origins: config.origins(),
+        }
+    }
+
+    fn hosts(&self) -> Vec<String> {
+        let mut hosts = vec![self.host.clone()];
+        hosts.extend(LOOPBACK_HOSTS.map(str::to_owned));
+        hosts
+    }
+
+    fn allows_host(&self, host: &str) -> bool {
+        let host = normalize_host(host);
+        host == self.host || LOOPBACK_HOSTS.contains(&host.as_str())
+    }
+
+    fn allows_origin(&self, origin: &str) -> bool {
+        Url::parse(origin).is_ok_and(|url| {
+            let origin = url.origin().ascii_serialization();
+            self.origins.contains(&origin)
+        })
+    }
+}
+
+fn normalize_host(host: &str) -> String {
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase()
+}
+
+/// Middleware: 403 for a `Host` that is not ours or loopback, or an `Origin` not allowed.
+async fn check_host_and_origin(
+    State(trusted): State<Arc<Trusted>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let headers = request.headers();
+    let host = headers
+        .get(HOST)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<Authority>().ok())
+        .or_else(|| request.uri().authority().cloned());
+    if !host.is_some_and(|host| trusted.allows_host(host.host())) {
+        tracing::warn!(status = 403, reason = "host not allowed", host = ?headers.get(HOST), "request refused");
+        return json_error(StatusCode::FORBIDDEN, "forbidden", "Host not allowed");
+    }
+    if let Some(origin) = headers.get(ORIGIN)
+        && !origin
+            .to_str()
+            .is_ok_and(|origin| trusted.allows_origin(origin))
+    {
+        tracing::warn!(
+            status = 403,
+            reason = "origin not allowed",
+            ?origin,
+            "request refused"
+        );
+        return json_error(StatusCode::FORBIDDEN, "forbidden", "Origin not allowed");
+    }
+    next.run(request).await
+}
+
+/// CORS for browser clients on allowed origins; `WWW-Authenticate` is exposed so
+/// they can read the challenge.
+fn mcp_cors(origins: &[String]) -> CorsLayer {
+    let origins = origins
+        .iter()
+        .filter_map(|origin| HeaderValue::from_str(origin).ok());
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
+        .allow_headers([
+            AUTHORIZATION,
+            CONTENT_TYPE,
+            HeaderName::from_static("mcp-session-id"),
+            HeaderName::from_static("mcp-protocol-version"),
+            HeaderName::from_static("last-event-id"),
+        ])
+        .expose_headers([WWW_AUTHENTICATE, HeaderName::from_static("mcp-session-id")])
+}
+
+/// Middleware: 431 for oversized headers, well below hyper's own limit.
+async fn limit_headers(request: Request, next: Next) -> Response {
+    let size: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if size > MAX_HEADER_BYTES {
+        tracing::warn!(
+            status = 431,
+            reason = "headers too large",
+            size,
+            "request refused"
+        );
+        return json_error(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "request_header_fields_too_large",
+            "The request headers are too large",
+        );
+    }
+    next.run(request).await
+}

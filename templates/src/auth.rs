@@ -1,0 +1,344 @@
+//! Bearer token authentication for the MCP endpoint (OAuth 2.1 resource server).
+//!
+//! Every request is authenticated on its own: a session is never a credential.
+
+use std::{
+    collections::{BTreeSet, HashMap},
+    net::{IpAddr, SocketAddr},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use axum::{
+    extract::{ConnectInfo, Request, State},
+    http::{
+        HeaderMap, HeaderValue, StatusCode,
+        header::{AUTHORIZATION, RETRY_AFTER, WWW_AUTHENTICATE},
+    },
+    middleware::Next,
+    response::Response,
+};
+use jsonwebtoken::{Algorithm, Validation, errors::ErrorKind};
+use serde::Deserialize;
+
+use crate::{config::Config, error::json_error, jwks::KeySet, scopes};
+
+/// Largest clock skew tolerated on `exp` and `nbf`.
+const LEEWAY_SECONDS: u64 = 30;
+const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// Bounds the failure table's memory; addresses beyond it are not limited.
+const MAX_TRACKED_ADDRESSES: usize = 10_000;
+
+/// What a validated access token says about its caller. Never holds the token.
+#[derive(Clone, Debug)]
+pub struct Claims {
+    pub sub: String,
+    pub client_id: Option<String>,
+    /// Scalekit's organisation id (`oid`), when the token has one.
+    pub organization_id: Option<String>,
+    /// Granted scopes from `scope` and `scopes`, with their `includes` applied.
+    pub scopes: BTreeSet<String>,
+}
+
+impl Claims {
+    pub fn has_all(&self, required: &[&str]) -> bool {
+        required.iter().all(|scope| self.scopes.contains(*scope))
+    }
+}
+
+/// The token's payload as Scalekit writes it.
+#[derive(Deserialize)]
+struct TokenClaims {
+    sub: String,
+    client_id: Option<String>,
+    oid: Option<String>,
+    scope: Option<ScopeClaim>,
+    scopes: Option<ScopeClaim>,
+}
+
+/// Issuers differ in how they write scopes, so both spellings are read.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ScopeClaim {
+    SpaceSeparated(String),
+    List(Vec<String>),
+}
+
+impl ScopeClaim {
+    fn into_scopes(self) -> Vec<String> {
+        match self {
+            Self::SpaceSeparated(text) => text.split_whitespace().map(str::to_owned).collect(),
+            Self::List(list) => list,
+        }
+    }
+}
+
+/// Why a token was refused; the description goes into the challenge and the log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenError {
+    Malformed,
+    Algorithm,
+    MissingKeyId,
+    UnknownKey,
+    Signature,
+    Expired,
+    NotYetValid,
+    Audience,
+    Issuer,
+    Claims,
+}
+
+impl TokenError {
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Malformed => "The access token is not a well-formed JWT",
+            Self::Algorithm => "The access token must be signed with RS256",
+            Self::MissingKeyId => "The access token has no key id (kid)",
+            Self::UnknownKey => "The access token is signed with an unknown key",
+            Self::Signature => "The access token signature is invalid",
+            Self::Expired => "The access token expired",
+            Self::NotYetValid => "The access token is not valid yet",
+            Self::Audience => "The access token was not issued for this resource",
+            Self::Issuer => "The access token has an unexpected issuer",
+            Self::Claims => "The access token has missing or malformed claims",
+        }
+    }
+}
+
+impl From<jsonwebtoken::errors::Error> for TokenError {
+    fn from(error: jsonwebtoken::errors::Error) -> Self {
+        match error.kind() {
+            ErrorKind::InvalidSignature => Self::Signature,
+            ErrorKind::InvalidAlgorithm => Self::Algorithm,
+            ErrorKind::ExpiredSignature => Self::Expired,
+            ErrorKind::ImmatureSignature => Self::NotYetValid,
+            ErrorKind::InvalidAudience => Self::Audience,
+            ErrorKind::InvalidIssuer => Self::Issuer,
+            ErrorKind::MissingRequiredClaim(_)
+            | ErrorKind::InvalidClaimFormat(_)
+            | ErrorKind::Json(_) => Self::Claims,
+            _ => Self::Malformed,
+        }
+    }
+}
+
+/// Validates access tokens against the signing keys and the configured `aud` and `iss`.
+pub struct TokenValidator {
+    keys: KeySet,
+    validation: Validation,
+}
+
+impl TokenValidator {
+    pub fn new(config: &Config) -> Result<Self, reqwest::Error> {
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_audience(&config.audience);
+        validation.set_issuer(&config.issuers());
+        validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = LEEWAY_SECONDS;
+        Ok(Self {
+            keys: KeySet::new(config.jwks_url.clone(), config.jwks_refresh_interval)?,
+            validation,
+        })
+    }
+
+    pub async fn validate(&self, token: &str) -> Result<Claims, TokenError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
+        // Checked before any key lookup, so `none` and HS* tokens never reach a verifier.
+        if header.alg != Algorithm::RS256 {
+            return Err(TokenError::Algorithm);
+        }
+        let kid = header.kid.ok_or(TokenError::MissingKeyId)?;
+        let key = self.keys.get(&kid).await.ok_or(TokenError::UnknownKey)?;
+        let claims = jsonwebtoken::decode::<TokenClaims>(token, &key, &self.validation)?.claims;
+        let granted = claims
+            .scope
+            .into_iter()
+            .chain(claims.scopes)
+            .flat_map(ScopeClaim::into_scopes);
+        Ok(Claims {
+            sub: claims.sub,
+            client_id: claims.client_id,
+            organization_id: claims.oid,
+            scopes: scopes::expand(granted),
+        })
+    }
+}
+
+/// Builds the RFC 6750 `WWW-Authenticate` challenges, all pointing at the metadata.
+pub struct Challenge {
+    resource_metadata: String,
+    missing_credentials: HeaderValue,
+}
+
+impl Challenge {
+    pub fn new(config: &Config) -> Self {
+        let resource_metadata = config.metadata_url();
+        let scope = scopes::supported().collect::<Vec<_>>().join(" ");
+        let mut missing = format!(r#"Bearer resource_metadata="{resource_metadata}""#);
+        if !scope.is_empty() {
+            missing.push_str(&format!(r#", scope="{scope}""#));
+        }
+        Self {
+            missing_credentials: header_value(missing),
+            resource_metadata,
+        }
+    }
+
+    /// 401 without an `error` attribute (RFC 6750 section 3.1): the client should just log in.
+    pub fn missing_credentials(&self) -> Response {
+        let mut response = json_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request",
+            "Authentication required: send an OAuth access token as a Bearer token",
+        );
+        response
+            .headers_mut()
+            .insert(WWW_AUTHENTICATE, self.missing_credentials.clone());
+        response
+    }
+
+    pub fn invalid_token(&self, error: TokenError) -> Response {
+        let description = error.description();
+        let mut response = json_error(StatusCode::UNAUTHORIZED, "invalid_token", description);
+        let challenge = format!(
+            r#"Bearer error="invalid_token", error_description="{description}", resource_metadata="{}""#,
+            self.resource_metadata
+        );
+        response
+            .headers_mut()
+            .insert(WWW_AUTHENTICATE, header_value(challenge));
+        response
+    }
+
+    /// 403 naming every scope the operation needs, so the client can step up.
+    pub fn insufficient_scope(&self, required: &[&str], description: &str) -> Response {
+        let mut response = json_error(StatusCode::FORBIDDEN, "insufficient_scope", description);
+        let challenge = format!(
+            r#"Bearer error="insufficient_scope", scope="{}", resource_metadata="{}", error_description="{description}""#,
+            required.join(" "),
+            self.resource_metadata
+        );
+        response
+            .headers_mut()
+            .insert(WWW_AUTHENTICATE, header_value(challenge));
+        response
+    }
+}
+
+/// Every part is a URL, a scope token or a fixed description, so this only guards against misuse.
+fn header_value(value: String) -> HeaderValue {
+    HeaderValue::try_from(value).unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
+}
+
+/// A fixed-window count of invalid tokens per client address.
+struct FailureLimiter {
+    limit: u32,
+    windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+impl FailureLimiter {
+    fn is_limited(&self, ip: IpAddr) -> bool {
+        let windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        windows.get(&ip).is_some_and(|(started, failures)| {
+            started.elapsed() < FAILURE_WINDOW && *failures >= self.limit
+        })
+    }
+
+    fn record(&self, ip: IpAddr) {
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        if windows.len() >= MAX_TRACKED_ADDRESSES {
+            windows.retain(|_, (started, _)| started.elapsed() < FAILURE_WINDOW);
+            if windows.len() >= MAX_TRACKED_ADDRESSES && !windows.contains_key(&ip) {
+                return;
+            }
+        }
+        let (started, failures) = windows.entry(ip).or_insert((Instant::now(), 0));
+        if started.elapsed() >= FAILURE_WINDOW {
+            (*started, *failures) = (Instant::now(), 0);
+        }
+        *failures += 1;
+    }
+}
+
+/// State of the bearer middleware.
+pub struct Auth {
+    validator: TokenValidator,
+    challenge: Arc<Challenge>,
+    failures: FailureLimiter,
+}
+
+impl Auth {
+    pub fn new(config: &Config, challenge: Arc<Challenge>) -> Result<Self, reqwest::Error> {
+        Ok(Self {
+            validator: TokenValidator::new(config)?,
+            challenge,
+            failures: FailureLimiter {
+                limit: config.auth_failures_per_minute,
+                windows: Mutex::default(),
+            },
+        })
+    }
+}
+
+/// Middleware: a valid Bearer token or a 401 challenge. On success the request
+/// carries `Arc<Claims>` and no longer carries the token.
+pub async fn require_bearer(
+    State(auth): State<Arc<Auth>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    let Some(token) = bearer_token(request.headers()) else {
+        tracing::info!(
+            ?ip,
+            status = 401,
+            reason = "no bearer token",
+            "request refused"
+        );
+        return auth.challenge.missing_credentials();
+    };
+    if let Some(ip) = ip
+        && auth.failures.is_limited(ip)
+    {
+        tracing::warn!(%ip, status = 429, reason = "too many invalid tokens", "request refused");
+        let mut response = json_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            "Too many invalid access tokens; try again later",
+        );
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(FAILURE_WINDOW.as_secs()));
+        return response;
+    }
+    match auth.validator.validate(token).await {
+        Ok(claims) => {
+            request.headers_mut().remove(AUTHORIZATION);
+            request.extensions_mut().insert(Arc::new(claims));
+            next.run(request).await
+        }
+        Err(error) => {
+            if let Some(ip) = ip {
+                auth.failures.record(ip);
+            }
+            tracing::warn!(
+                ?ip,
+                status = 401,
+                reason = error.description(),
+                "request refused"
+            );
+            auth.challenge.invalid_token(error)
+        }
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header; `None` for no or another scheme.
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}

@@ -1,0 +1,243 @@
+//! Checks on MCP messages before rmcp sees them: per-tool scopes and session ownership.
+
+use std::{
+    borrow::Cow,
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use axum::{
+    body::{Body, Bytes},
+    extract::{Request, State},
+    http::{
+        Method, StatusCode,
+        header::{CONTENT_LENGTH, CONTENT_TYPE},
+    },
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use rmcp::transport::streamable_http_server::session::local::SessionConfig;
+use serde::Deserialize;
+
+use crate::{
+    auth::{Challenge, Claims},
+    error::json_error,
+    scopes,
+};
+
+/// Largest request body accepted on the MCP endpoint.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+const SESSION_ID: &str = "mcp-session-id";
+/// rmcp closes idle sessions after its keep-alive; owners idle for twice that are forgotten.
+const OWNER_IDLE_LIMIT: Duration =
+    Duration::from_secs(2 * SessionConfig::DEFAULT_KEEP_ALIVE.as_secs());
+
+/// State of the gate middleware.
+pub struct Gate {
+    challenge: Arc<Challenge>,
+    stateless: bool,
+    owners: Mutex<Owners>,
+}
+
+#[derive(Default)]
+struct Owners {
+    by_session: HashMap<String, Owner>,
+    last_pruned: Option<Instant>,
+}
+
+struct Owner {
+    sub: String,
+    client_id: Option<String>,
+    last_seen: Instant,
+}
+
+impl Owner {
+    fn is(&self, claims: &Claims) -> bool {
+        self.sub == claims.sub && self.client_id == claims.client_id
+    }
+}
+
+impl Gate {
+    pub fn new(challenge: Arc<Challenge>, stateless: bool) -> Self {
+        Self {
+            challenge,
+            stateless,
+            owners: Mutex::default(),
+        }
+    }
+
+    /// Whether `session` was created by the caller; refreshes its idle time.
+    fn owned_by(&self, session: &str, claims: &Claims) -> bool {
+        let mut owners = self.owners.lock().unwrap_or_else(|e| e.into_inner());
+        match owners.by_session.get_mut(session) {
+            Some(owner) if owner.is(claims) => {
+                owner.last_seen = Instant::now();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn record_owner(&self, session: &str, claims: &Claims) {
+        let mut owners = self.owners.lock().unwrap_or_else(|e| e.into_inner());
+        if owners
+            .last_pruned
+            .is_none_or(|at| at.elapsed() > OWNER_IDLE_LIMIT / 10)
+        {
+            owners
+                .by_session
+                .retain(|_, owner| owner.last_seen.elapsed() < OWNER_IDLE_LIMIT);
+            owners.last_pruned = Some(Instant::now());
+        }
+        owners.by_session.insert(
+            session.to_owned(),
+            Owner {
+                sub: claims.sub.clone(),
+                client_id: claims.client_id.clone(),
+                last_seen: Instant::now(),
+            },
+        );
+    }
+
+    fn forget(&self, session: &str) {
+        let mut owners = self.owners.lock().unwrap_or_else(|e| e.into_inner());
+        owners.by_session.remove(session);
+    }
+}
+
+/// Only the fields the gate needs; everything else is left to rmcp.
+#[derive(Deserialize)]
+struct Message<'a> {
+    #[serde(borrow)]
+    method: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct ToolCall<'a> {
+    #[serde(borrow)]
+    params: ToolCallParams<'a>,
+}
+
+#[derive(Deserialize)]
+struct ToolCallParams<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+}
+
+/// Middleware, after [`crate::auth::require_bearer`]: refuses tool calls the
+/// token's scopes do not allow and requests on another principal's session.
+pub async fn check_message(
+    State(gate): State<Arc<Gate>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(claims) = request.extensions().get::<Arc<Claims>>().cloned() else {
+        // Unreachable when mounted behind the bearer middleware; fail closed anyway.
+        return json_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "Not authenticated",
+        );
+    };
+    let session = request
+        .headers()
+        .get(SESSION_ID)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    if let Some(session) = &session
+        && !gate.stateless
+        && !gate.owned_by(session, &claims)
+    {
+        tracing::warn!(sub = %claims.sub, client_id = ?claims.client_id, status = 404, reason = "session of another principal or unknown", "request refused");
+        return session_not_found();
+    }
+
+    let is_delete = request.method() == Method::DELETE;
+    let request = if request.method() == Method::POST {
+        match check_post(&gate, &claims, request).await {
+            Ok(request) => request,
+            Err(response) => return response,
+        }
+    } else {
+        request
+    };
+
+    let response = next.run(request).await;
+    match (&session, response.headers().get(SESSION_ID)) {
+        (None, Some(created)) => {
+            if let Ok(created) = created.to_str() {
+                gate.record_owner(created, &claims);
+            }
+        }
+        (Some(session), _) if is_delete && response.status().is_success() => gate.forget(session),
+        _ => {}
+    }
+    response
+}
+
+/// Reads the body (size-limited) and checks a `tools/call` against the tool's scopes.
+async fn check_post(gate: &Gate, claims: &Claims, request: Request) -> Result<Request, Response> {
+    let declared_length = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok());
+    if declared_length.is_some_and(|length| length > MAX_BODY_BYTES) {
+        return Err(body_too_large());
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| body_too_large())?;
+
+    if let Some(tool) =
+        called_tool(&bytes).map_err(|(code, message)| jsonrpc_error(code, message))?
+        && let Some(required) = scopes::required_for(&tool)
+        && !claims.has_all(required)
+    {
+        tracing::warn!(tool = %tool, sub = %claims.sub, client_id = ?claims.client_id, status = 403, reason = "insufficient scope", "request refused");
+        let description = format!("The tool {tool} needs the scopes: {}", required.join(" "));
+        return Err(gate.challenge.insufficient_scope(required, &description));
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+/// The tool a `tools/call` names; `None` for other messages. A body the gate
+/// cannot read is refused here, so rmcp never acts on a message the gate did not check.
+fn called_tool(body: &Bytes) -> Result<Option<String>, (i64, &'static str)> {
+    if body.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'[') {
+        return Err((-32600, "Batch requests are not supported"));
+    }
+    let message: Message<'_> = serde_json::from_slice(body).map_err(|_| (-32700, "Parse error"))?;
+    if message.method.as_deref() != Some("tools/call") {
+        return Ok(None);
+    }
+    let call: ToolCall<'_> =
+        serde_json::from_slice(body).map_err(|_| (-32602, "tools/call needs params.name"))?;
+    Ok(Some(call.params.name.into_owned()))
+}
+
+fn jsonrpc_error(code: i64, message: &str) -> Response {
+    let body = serde_json::json!({
+        "jsonrpc": "2.0",
+        "id": null,
+        "error": { "code": code, "message": message },
+    });
+    (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+}
+
+fn body_too_large() -> Response {
+    json_error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "The request body is larger than 1 MiB",
+    )
+}
+
+/// Exactly what rmcp answers for a session it does not know.
+fn session_not_found() -> Response {
+    let mut response = (StatusCode::NOT_FOUND, "Not Found: Session not found").into_response();
+    response.headers_mut().remove(CONTENT_TYPE);
+    response
+}

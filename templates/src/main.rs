@@ -1,0 +1,84 @@
+use std::{io::IsTerminal, process::ExitCode};
+
+use mcp_server::{app, config::Config};
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(directives) => match EnvFilter::try_new(&directives) {
+            Ok(filter) => filter,
+            Err(error) => {
+                eprintln!("error: RUST_LOG: {directives:?} is not a log filter ({error})");
+                return ExitCode::FAILURE;
+            }
+        },
+        Err(_) => EnvFilter::new("info"),
+    };
+    // Colour only on a terminal, so log collectors get plain text.
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stdout().is_terminal())
+        .init();
+
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let app = match app::build(&config) {
+        Ok(app) => app,
+        Err(error) => {
+            eprintln!("error: cannot set up the HTTP client for the signing keys: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match TcpListener::bind(config.listen_addr).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!(
+                "error: MCP_LISTEN_ADDR: cannot listen on {}: {error}",
+                config.listen_addr
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(
+        listen = %config.listen_addr,
+        mcp = %format!("{}{}", config.server_url.as_str().trim_end_matches('/'), config.mcp_path),
+        metadata = %config.metadata_url(),
+        stateless = config.stateless,
+        "MCP server ready"
+    );
+    if let Err(error) = app::serve(listener, app, shutdown_signal()).await {
+        eprintln!("error: {error}");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+/// Completes on Ctrl-C or SIGTERM (what `docker stop` and Kubernetes send).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}

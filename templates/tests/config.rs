@@ -1,0 +1,82 @@
+//! Configuration from the environment over the baked-in answers.
+
+use std::collections::HashMap;
+
+use mcp_server::config::{Config, ConfigError};
+
+fn from(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let vars: HashMap<String, String> = vars
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect();
+    Config::from_lookup(|name| vars.get(name).cloned())
+}
+
+#[test]
+fn no_environment_means_the_baked_in_answers() {
+    let config = from(&[]).unwrap();
+    let defaults = Config::defaults();
+    assert_eq!(config.resource, defaults.resource);
+    assert_eq!(config.audience, defaults.audience);
+    assert_eq!(
+        config.jwks_url,
+        format!("{}/keys", defaults.environment_url)
+    );
+    assert!(config.listen_addr.ip().is_loopback());
+    assert!(!config.stateless);
+    assert!(config.allowed_origins.is_empty());
+}
+
+#[test]
+fn environment_variables_override_the_answers() {
+    let config = from(&[
+        ("MCP_LISTEN_ADDR", "0.0.0.0:8080"),
+        ("MCP_SERVER_URL", "http://localhost:8080"),
+        ("MCP_RESOURCE", "http://localhost:8080/mcp"),
+        ("MCP_AUDIENCE", "res_1, http://localhost:8080/mcp"),
+        (
+            "MCP_ALLOWED_ORIGINS",
+            "https://app.example.com, http://localhost:6274",
+        ),
+        ("SCALEKIT_ENVIRONMENT_URL", "https://other.scalekit.dev/"),
+        ("SCALEKIT_RESOURCE_ID", "res_1"),
+        ("MCP_STATELESS", "true"),
+    ])
+    .unwrap();
+    assert_eq!(config.listen_addr.to_string(), "0.0.0.0:8080");
+    assert_eq!(config.resource, "http://localhost:8080/mcp");
+    assert_eq!(config.audience, ["res_1", "http://localhost:8080/mcp"]);
+    assert_eq!(
+        config.allowed_origins,
+        ["https://app.example.com", "http://localhost:6274"]
+    );
+    assert_eq!(config.environment_url, "https://other.scalekit.dev");
+    assert_eq!(config.jwks_url, "https://other.scalekit.dev/keys");
+    assert_eq!(
+        config.authorization_server(),
+        "https://other.scalekit.dev/resources/res_1"
+    );
+    assert_eq!(
+        config.metadata_url(),
+        "http://localhost:8080/.well-known/oauth-protected-resource/mcp"
+    );
+    assert!(config.stateless);
+}
+
+#[test]
+fn a_bad_value_names_its_variable() {
+    let cases = [
+        ("MCP_LISTEN_ADDR", "localhost"),
+        ("MCP_SERVER_URL", "mcp.example.com"),
+        ("MCP_RESOURCE", "http://mcp.example.com/mcp"),
+        ("MCP_ALLOWED_ORIGINS", "https://app.example.com/path"),
+        ("SCALEKIT_ENVIRONMENT_URL", "https://acme.scalekit.com/#x"),
+        ("SCALEKIT_JWKS_URL", "ftp://acme.scalekit.com/keys"),
+        ("MCP_STATELESS", "maybe"),
+    ];
+    for (variable, value) in cases {
+        let error = from(&[(variable, value)]).expect_err(variable);
+        assert_eq!(error.variable, variable);
+        assert!(error.to_string().starts_with(variable), "{error}");
+    }
+}

@@ -1080,6 +1080,9 @@ pub fn check_argument_name(name: &str) -> Result<String, String> {
     Ok(name.to_string())
 }
 
+/// The longest Rust identifier generated for a tool.
+const MAX_IDENT: usize = 48;
+
 /// Method names the generated server struct already has.
 const RESERVED_METHODS: [&str; 6] = [
     "new",
@@ -1094,7 +1097,13 @@ const RESERVED_METHODS: [&str; 6] = [
 /// or a taken name gets a `_tool` suffix rather than a trailing `_`, which
 /// would make that name break the snake_case lint.
 fn tool_ident(name: &str) -> String {
-    let ident = snake_case(name, "tool");
+    let mut ident = snake_case(name, "tool");
+    // Long identifiers would make rustfmt break the generated signatures
+    // differently per name; 48 characters keep every line within its width.
+    if ident.len() > MAX_IDENT {
+        ident.truncate(MAX_IDENT);
+        ident.truncate(ident.trim_end_matches('_').len());
+    }
     match ident.strip_suffix('_') {
         Some(keyword) => format!("{keyword}_tool"),
         None if RESERVED_METHODS.contains(&ident.as_str()) => format!("{ident}_tool"),
@@ -1279,6 +1288,10 @@ mod tests {
         assert_eq!(tool_ident("new"), "new_tool");
         assert_eq!(tool_ident("42"), "tool_42");
         assert_eq!(tool_ident("-"), "tool");
+        assert_eq!(
+            tool_ident(&"ab_".repeat(40)),
+            "ab_".repeat(16).trim_end_matches('_')
+        );
         assert_eq!(camel_case("todo_list_all"), "TodoListAll");
     }
 

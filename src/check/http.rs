@@ -78,7 +78,7 @@ impl Http {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response = request.call().map_err(|e| self.describe(&e, url))?;
+        let response = request.call().map_err(|e| self.describe(&e, url, true))?;
         self.read(url, response, None).map(|rpc| rpc.reply)
     }
 
@@ -102,7 +102,7 @@ impl Http {
         }
         let response = request
             .send(body.to_string())
-            .map_err(|e| self.describe(&e, url))?;
+            .map_err(|e| self.describe(&e, url, true))?;
         self.read(url, response, id)
     }
 
@@ -127,7 +127,8 @@ impl Http {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.trim_start().starts_with("text/event-stream"));
         let reader = body.into_reader().take(BODY_LIMIT);
-        let read_error = |e: io::Error| self.describe(&ureq::Error::from(e), url);
+        // The host answered, so a slow body says nothing about other requests.
+        let read_error = |e: io::Error| self.describe(&ureq::Error::from(e), url, false);
         let (body, message) = if is_sse {
             let message = read_sse(BufReader::new(reader), id).map_err(read_error)?;
             let body = message.as_ref().map(Value::to_string).unwrap_or_default();
@@ -151,8 +152,9 @@ impl Http {
     }
 
     /// One line saying what went wrong, naming the host but never a header
-    /// value (the Authorization header holds a token).
-    fn describe(&self, error: &ureq::Error, url: &Url) -> String {
+    /// value (the Authorization header holds a token). With `before_answer`,
+    /// a host that cannot be reached is remembered as such.
+    fn describe(&self, error: &ureq::Error, url: &Url, before_answer: bool) -> String {
         let host = url.host_str().unwrap_or("?");
         let address = match url.port_or_known_default() {
             Some(port) => format!("{host}:{port}"),
@@ -180,7 +182,7 @@ impl Http {
             }
             other => (format!("request to {address} failed: {other}"), false),
         };
-        if host_down {
+        if host_down && before_answer {
             self.unreachable
                 .borrow_mut()
                 .insert(origin(url), reason.clone());

@@ -31,6 +31,55 @@ const MAX_REDIRECTS: usize = 5;
 /// another one, which is then used for the following requests.
 const PROTOCOL_VERSION: &str = "2025-06-18";
 
+/// Every check's id and title, in report order.
+pub const CHECKS: [(&str, &str); 15] = [
+    ("https", "HTTPS"),
+    (
+        "metadata-path-inserted",
+        "Protected resource metadata (path-inserted location)",
+    ),
+    (
+        "metadata-root",
+        "Protected resource metadata (root location)",
+    ),
+    (
+        "metadata-fields",
+        "Metadata has resource and authorization_servers",
+    ),
+    ("metadata-resource", "Metadata resource matches the URL"),
+    (
+        "metadata-cors",
+        "Metadata readable by browser clients (CORS)",
+    ),
+    (
+        "authorization-server-metadata",
+        "Authorization server metadata reachable",
+    ),
+    ("pkce-s256", "Authorization server supports PKCE S256"),
+    (
+        "public-client-registration",
+        "Public clients can register (DCR or CIMD)",
+    ),
+    ("unauthenticated-401", "Unauthenticated request gets 401"),
+    (
+        "challenge-resource-metadata",
+        "Challenge points to the metadata (resource_metadata)",
+    ),
+    ("challenge-scope", "Challenge names the scopes (scope)"),
+    (
+        "authenticated-initialize",
+        "Authenticated initialize succeeds",
+    ),
+    (
+        "authenticated-tools-list",
+        "Authenticated tools/list succeeds",
+    ),
+    (
+        "wrong-audience-refused",
+        "Token for another audience refused",
+    ),
+];
+
 /// What to probe and how.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -116,10 +165,12 @@ impl Report {
     /// Replaces every occurrence of each secret, in case a server echoed one
     /// back in something quoted in a reason.
     fn redact(&mut self, secrets: &[&Secret]) {
-        for check in &mut self.checks {
+        let texts =
+            std::iter::once(&mut self.url).chain(self.checks.iter_mut().map(|c| &mut c.reason));
+        for text in texts {
             for secret in secrets {
-                if !secret.0.is_empty() && check.reason.contains(&secret.0) {
-                    check.reason = check.reason.replace(&secret.0, "[redacted]");
+                if !secret.0.is_empty() && text.contains(&secret.0) {
+                    *text = text.replace(&secret.0, "[redacted]");
                 }
             }
         }
@@ -176,7 +227,11 @@ struct Probe<'a> {
 }
 
 impl Probe<'_> {
-    fn add(&mut self, id: &'static str, title: &'static str, status: Status, reason: String) {
+    fn add(&mut self, id: &'static str, status: Status, reason: String) {
+        let title = CHECKS
+            .iter()
+            .find(|(known, _)| *known == id)
+            .map_or(id, |(_, title)| title);
         self.checks.push(Check {
             id,
             title,
@@ -209,7 +264,7 @@ impl Probe<'_> {
                 format!("served over {scheme}: OAuth 2.1 and MCP clients require https for a remote server"),
             ),
         };
-        self.add("https", "HTTPS", status, reason);
+        self.add("https", status, reason);
     }
 
     /// Both RFC 9728 locations, the checks on the document, and the document
@@ -222,21 +277,18 @@ impl Probe<'_> {
         let path = path_url.as_ref().map(|u| self.fetch_doc(u));
         let root = self.fetch_doc(&root_url);
 
-        const PATH_TITLE: &str = "Protected resource metadata (path-inserted location)";
         match (&path, &root) {
             (None, _) => self.add(
                 "metadata-path-inserted",
-                PATH_TITLE,
                 Status::Skip,
                 "the URL has no path: the root location is the only one".to_string(),
             ),
             (Some(Ok(doc)), _) => {
                 let (status, reason) = found(doc);
-                self.add("metadata-path-inserted", PATH_TITLE, status, reason);
+                self.add("metadata-path-inserted", status, reason);
             }
             (Some(Err(reason)), Ok(_)) => self.add(
                 "metadata-path-inserted",
-                PATH_TITLE,
                 Status::Warn,
                 format!(
                     "{reason}; clients following MCP 2025-11-25 look here first, then fall back to the root"
@@ -244,18 +296,15 @@ impl Probe<'_> {
             ),
             (Some(Err(reason)), Err(_)) => self.add(
                 "metadata-path-inserted",
-                PATH_TITLE,
                 Status::Fail,
                 reason.clone(),
             ),
         }
 
-        const ROOT_TITLE: &str = "Protected resource metadata (root location)";
         match (&root, &path) {
             (Ok(doc), Some(Ok(path_doc))) if doc.value.get("resource") != path_doc.value.get("resource") => {
                 self.add(
                     "metadata-root",
-                    ROOT_TITLE,
                     Status::Warn,
                     format!(
                         "{} names resource {}, the path-inserted document {}: clients may see either",
@@ -267,18 +316,17 @@ impl Probe<'_> {
             }
             (Ok(doc), _) => {
                 let (status, reason) = found(doc);
-                self.add("metadata-root", ROOT_TITLE, status, reason);
+                self.add("metadata-root", status, reason);
             }
             (Err(reason), Some(Ok(_))) => self.add(
                 "metadata-root",
-                ROOT_TITLE,
                 Status::Warn,
                 format!(
                     "{reason}; clients that ignore resource_metadata (MCP 2025-06-18 and older) look only here"
                 ),
             ),
             (Err(reason), _) => {
-                self.add("metadata-root", ROOT_TITLE, Status::Fail, reason.clone());
+                self.add("metadata-root", Status::Fail, reason.clone());
             }
         }
 
@@ -286,23 +334,8 @@ impl Probe<'_> {
             (Some(Ok(doc)), _) => (doc, url.clone()),
             (_, Ok(doc)) => (doc, origin_url(url)),
             _ => {
-                for (id, title) in [
-                    (
-                        "metadata-fields",
-                        "Metadata has resource and authorization_servers",
-                    ),
-                    ("metadata-resource", "Metadata resource matches the URL"),
-                    (
-                        "metadata-cors",
-                        "Metadata readable by browser clients (CORS)",
-                    ),
-                ] {
-                    self.add(
-                        id,
-                        title,
-                        Status::Skip,
-                        "no metadata document found".to_string(),
-                    );
+                for id in ["metadata-fields", "metadata-resource", "metadata-cors"] {
+                    self.add(id, Status::Skip, "no metadata document found".to_string());
                 }
                 return None;
             }
@@ -356,27 +389,20 @@ impl Probe<'_> {
                 format!("{} (required by RFC 9728 and MCP)", problems.join("; ")),
             )
         };
-        self.add(
-            "metadata-fields",
-            "Metadata has resource and authorization_servers",
-            status,
-            reason,
-        );
+        self.add("metadata-fields", status, reason);
     }
 
     fn metadata_resource(&mut self, doc: &Doc, url: &Url, derived_for: &Url) {
-        const TITLE: &str = "Metadata resource matches the URL";
         let Some(resource) = doc.str("resource") else {
             self.add(
                 "metadata-resource",
-                TITLE,
                 Status::Skip,
                 "no resource string in the metadata".to_string(),
             );
             return;
         };
         let (status, reason) = judge_resource(resource, url, derived_for);
-        self.add("metadata-resource", TITLE, status, reason);
+        self.add("metadata-resource", status, reason);
     }
 
     fn metadata_cors(&mut self, doc: &Doc) {
@@ -398,17 +424,11 @@ impl Probe<'_> {
                 ),
             ),
         };
-        self.add(
-            "metadata-cors",
-            "Metadata readable by browser clients (CORS)",
-            status,
-            reason,
-        );
+        self.add("metadata-cors", status, reason);
     }
 
     /// Fetches the metadata of each authorization server the document names.
     fn authorization_servers(&mut self, metadata: Option<&Doc>) -> Vec<Issuer> {
-        const TITLE: &str = "Authorization server metadata reachable";
         let issuers: Vec<String> = metadata
             .and_then(|doc| doc.value.get("authorization_servers"))
             .and_then(Value::as_array)
@@ -423,7 +443,6 @@ impl Probe<'_> {
         if issuers.is_empty() {
             self.add(
                 "authorization-server-metadata",
-                TITLE,
                 Status::Skip,
                 "no authorization server named in the metadata".to_string(),
             );
@@ -488,22 +507,15 @@ impl Probe<'_> {
                 .collect::<Vec<_>>()
                 .join("; ")
         };
-        self.add("authorization-server-metadata", TITLE, status, reason);
+        self.add("authorization-server-metadata", status, reason);
         found
     }
 
     fn authorization_server_features(&mut self, issuers: &[Issuer]) {
-        const PKCE: &str = "Authorization server supports PKCE S256";
-        const REGISTRATION: &str = "Public clients can register (DCR or CIMD)";
         if issuers.is_empty() {
             let reason = "no authorization server metadata found".to_string();
-            self.add("pkce-s256", PKCE, Status::Skip, reason.clone());
-            self.add(
-                "public-client-registration",
-                REGISTRATION,
-                Status::Skip,
-                reason,
-            );
+            self.add("pkce-s256", Status::Skip, reason.clone());
+            self.add("public-client-registration", Status::Skip, reason);
             return;
         }
 
@@ -532,7 +544,7 @@ impl Probe<'_> {
                 ),
             )
         };
-        self.add("pkce-s256", PKCE, status, reason);
+        self.add("pkce-s256", status, reason);
 
         let mut ways = Vec::new();
         let mut lacking = Vec::new();
@@ -565,27 +577,23 @@ impl Probe<'_> {
                 ),
             )
         };
-        self.add("public-client-registration", REGISTRATION, status, reason);
+        self.add("public-client-registration", status, reason);
     }
 
     /// An `initialize` without a token must get 401 and a usable challenge.
     fn challenge(&mut self, url: &Url) {
-        const UNAUTH: &str = "Unauthenticated request gets 401";
-        const METADATA: &str = "Challenge points to the metadata (resource_metadata)";
-        const SCOPE: &str = "Challenge names the scopes (scope)";
         let skip_both = |probe: &mut Self, reason: &str| {
             probe.add(
                 "challenge-resource-metadata",
-                METADATA,
                 Status::Skip,
                 reason.to_string(),
             );
-            probe.add("challenge-scope", SCOPE, Status::Skip, reason.to_string());
+            probe.add("challenge-scope", Status::Skip, reason.to_string());
         };
         let reply = match self.http.post_rpc(url, &[], &initialize(), Some(1)) {
             Ok(rpc) => rpc.reply,
             Err(reason) => {
-                self.add("unauthenticated-401", UNAUTH, Status::Fail, reason);
+                self.add("unauthenticated-401", Status::Fail, reason);
                 skip_both(self, "no answer to inspect");
                 return;
             }
@@ -602,13 +610,12 @@ impl Probe<'_> {
                     status_line(reply.status)
                 )
             };
-            self.add("unauthenticated-401", UNAUTH, Status::Fail, reason);
+            self.add("unauthenticated-401", Status::Fail, reason);
             skip_both(self, "no 401 to inspect");
             return;
         }
         self.add(
             "unauthenticated-401",
-            UNAUTH,
             Status::Pass,
             "an initialize without a token got 401 Unauthorized".to_string(),
         );
@@ -623,22 +630,16 @@ impl Probe<'_> {
                     headers.join(", ")
                 )
             };
-            self.add(
-                "challenge-resource-metadata",
-                METADATA,
-                Status::Fail,
-                reason,
-            );
+            self.add("challenge-resource-metadata", Status::Fail, reason);
             self.add(
                 "challenge-scope",
-                SCOPE,
                 Status::Skip,
                 "no Bearer challenge".to_string(),
             );
             return;
         };
         let (status, reason) = self.judge_resource_metadata(&bearer);
-        self.add("challenge-resource-metadata", METADATA, status, reason);
+        self.add("challenge-resource-metadata", status, reason);
         let (status, reason) = match bearer.param("scope") {
             Some(scope) => (Status::Pass, format!("scope=\"{scope}\"")),
             None => (
@@ -647,7 +648,7 @@ impl Probe<'_> {
                     .to_string(),
             ),
         };
-        self.add("challenge-scope", SCOPE, status, reason);
+        self.add("challenge-scope", status, reason);
     }
 
     fn judge_resource_metadata(&mut self, bearer: &Challenge) -> (Status, String) {
@@ -685,17 +686,10 @@ impl Probe<'_> {
 
     /// With `--token`: `initialize`, `notifications/initialized`, `tools/list`.
     fn authenticated(&mut self, url: &Url) {
-        const INIT: &str = "Authenticated initialize succeeds";
-        const LIST: &str = "Authenticated tools/list succeeds";
         let Some(token) = self.options.token.clone() else {
             let reason = "no --token given (or MCP_CHECK_TOKEN)".to_string();
-            self.add(
-                "authenticated-initialize",
-                INIT,
-                Status::Skip,
-                reason.clone(),
-            );
-            self.add("authenticated-tools-list", LIST, Status::Skip, reason);
+            self.add("authenticated-initialize", Status::Skip, reason.clone());
+            self.add("authenticated-tools-list", Status::Skip, reason);
             return;
         };
         let authorization = token.bearer();
@@ -747,14 +741,13 @@ impl Probe<'_> {
                         Status::Warn
                     }
                 };
-                self.add("authenticated-initialize", INIT, status, reason);
+                self.add("authenticated-initialize", status, reason);
                 (session, version)
             }
             Err(reason) => {
-                self.add("authenticated-initialize", INIT, Status::Fail, reason);
+                self.add("authenticated-initialize", Status::Fail, reason);
                 self.add(
                     "authenticated-tools-list",
-                    LIST,
                     Status::Skip,
                     "initialize failed".to_string(),
                 );
@@ -793,16 +786,14 @@ impl Probe<'_> {
             },
             Err(reason) => (Status::Fail, reason),
         };
-        self.add("authenticated-tools-list", LIST, status, reason);
+        self.add("authenticated-tools-list", status, reason);
     }
 
     /// With `--wrong-audience-token`: such a token must get 401.
     fn wrong_audience(&mut self, url: &Url) {
-        const TITLE: &str = "Token for another audience refused";
         let Some(token) = self.options.wrong_audience_token.clone() else {
             self.add(
                 "wrong-audience-refused",
-                TITLE,
                 Status::Skip,
                 "no --wrong-audience-token given (or MCP_CHECK_WRONG_AUDIENCE_TOKEN)".to_string(),
             );
@@ -846,7 +837,7 @@ impl Probe<'_> {
                 }
             }
         };
-        self.add("wrong-audience-refused", TITLE, status, reason);
+        self.add("wrong-audience-refused", status, reason);
     }
 
     /// GETs a metadata document, following and recording redirects.
@@ -1171,6 +1162,23 @@ mod tests {
         assert_eq!(status("http://mcp.example.com/mcp"), Status::Fail);
         assert_eq!(status("mcp"), Status::Fail);
         assert_eq!(status("https://mcp.example.com/mcp#x"), Status::Fail);
+    }
+
+    #[test]
+    fn a_report_lists_every_known_check_in_order() {
+        let options = Options {
+            url: url("http://127.0.0.1:1/mcp"),
+            token: None,
+            wrong_audience_token: None,
+            timeout: Duration::from_secs(1),
+        };
+        let report = run(&options);
+        let ids: Vec<&str> = report.checks.iter().map(|c| c.id).collect();
+        let known: Vec<&str> = CHECKS.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, known);
+        for (check, (_, title)) in report.checks.iter().zip(CHECKS) {
+            assert_eq!(check.title, title);
+        }
     }
 
     #[test]

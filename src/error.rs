@@ -18,13 +18,15 @@ pub enum Error {
     /// Writing failed; the staging directory was removed and the target is as
     /// it was.
     Write(anyhow::Error),
+    /// `check` ran and this many checks failed (the report says which).
+    ChecksFailed(usize),
 }
 
 impl Error {
     /// The process exit code for this failure.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Invalid(_) | Error::Failed(_) | Error::Refused(_) => 1,
+            Error::Invalid(_) | Error::Failed(_) | Error::Refused(_) | Error::ChecksFailed(_) => 1,
             Error::Write(_) => 3,
         }
     }
@@ -36,6 +38,8 @@ impl fmt::Display for Error {
             Error::Invalid(problems) => write!(f, "{problems}"),
             Error::Failed(error) | Error::Write(error) => write!(f, "{error:#}"),
             Error::Refused(reason) => f.write_str(reason),
+            Error::ChecksFailed(1) => f.write_str("1 check failed"),
+            Error::ChecksFailed(n) => write!(f, "{n} checks failed"),
         }
     }
 }

@@ -3,9 +3,10 @@
 //!
 //! Data flows one way: [`Cli`] arguments -> [`Answers`] (file, prompts,
 //! defaults) -> a validated [`Project`] -> rendered [`Files`] in memory ->
-//! disk, all at once.
+//! disk, all at once. [`check`] probes a deployed server instead.
 
 pub mod answers;
+pub mod check;
 pub mod cli;
 pub mod error;
 pub mod prompt;
@@ -20,15 +21,18 @@ use anyhow::Context as _;
 use console::style;
 
 pub use answers::{Answers, Project};
-pub use cli::{Cli, Vcs};
+pub use cli::{CheckArgs, Cli, Command, Vcs};
 pub use error::Error;
 pub use render::{Files, render};
 
 /// A complete, commented answers file: the one `--example-answers` prints.
 pub const EXAMPLE_ANSWERS: &str = include_str!("../examples/answers.yaml");
 
-/// Runs the generator for parsed arguments.
+/// Runs the generator, or the command given, for parsed arguments.
 pub fn run(cli: &Cli) -> Result<(), Error> {
+    if let Some(Command::Check(args)) = &cli.command {
+        return run_check(args);
+    }
     if cli.example_answers {
         print!("{EXAMPLE_ANSWERS}");
         return Ok(());
@@ -106,6 +110,20 @@ fn absolute(path: &Path) -> Result<PathBuf, Error> {
         std::path::absolute(path)
     };
     resolved.map_err(|error| Error::Refused(format!("cannot resolve {}: {error}", path.display())))
+}
+
+/// Probes the server and prints the report; failed checks make the error.
+fn run_check(args: &CheckArgs) -> Result<(), Error> {
+    let report = check::run(&args.options());
+    if args.json {
+        println!("{}", check::output::json(&report));
+    } else {
+        print!("{}", check::output::table(&report));
+    }
+    match report.count(check::Status::Fail) {
+        0 => Ok(()),
+        failed => Err(Error::ChecksFailed(failed)),
+    }
 }
 
 /// Prints an error the way `main` reports it.

@@ -899,10 +899,19 @@ pub fn check_url(value: &str) -> Result<Url, String> {
             "`{value}` contains a user name or password; remove them"
         ));
     }
-    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("`{value}` contains white space"));
+    if let Some(c) = value.chars().find(|c| !is_uri_char(*c)) {
+        return Err(format!(
+            "`{value}` contains the character {c:?}, which a URL may not hold (RFC 3986); \
+             percent-encode it"
+        ));
     }
     Ok(url)
+}
+
+/// The characters RFC 3986 allows in a URI. Refusing the rest also keeps
+/// every URL safe to place in generated code, Markdown and configuration.
+fn is_uri_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-._~:/?#[]@!$&'()*+,;=%".contains(c)
 }
 
 /// An origin-only URL (scheme, host, optional port and trailing slash).
@@ -1005,14 +1014,11 @@ pub fn check_resource_id(id: &str) -> Result<String, String> {
 /// An accepted `aud` value. Commas are refused because `MCP_AUDIENCE` is a
 /// comma-separated list.
 pub fn check_audience(value: &str) -> Result<String, String> {
-    if value.is_empty()
-        || value
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == ',' || c == '"')
-    {
+    if value.is_empty() || value.chars().any(|c| c == ',' || !is_uri_char(c)) {
         return Err(format!(
-            "`{value}` is not allowed: an audience value is non-empty with no white space, \
-             comma or `\"`, e.g. res_1234567890 or https://mcp.example.com/mcp"
+            "`{value}` is not allowed: an audience value is an id or URL made of the \
+             characters URLs allow, without a comma, e.g. res_1234567890 or \
+             https://mcp.example.com/mcp"
         ));
     }
     Ok(value.to_string())

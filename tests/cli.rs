@@ -253,6 +253,14 @@ fn every_validation_rule_is_enforced_with_its_field_path() {
             "resource_documentation: https://u:p@docs.example.com\n".into(),
             "resource_documentation: `https://u:p@docs.example.com` contains a user name",
         ),
+        (
+            "resource_documentation: \"https://docs.example.com/a`b\"\n".into(),
+            "contains the character '`', which a URL may not hold",
+        ),
+        (
+            "resource_documentation: \"https://docs.example.com/a b\"\n".into(),
+            "contains the character ' '",
+        ),
         ("mcp_path: mcp\n".into(), "mcp_path: `mcp` is not allowed"),
         ("mcp_path: /mcp/\n".into(), "mcp_path: `/mcp/` is not allowed"),
         (

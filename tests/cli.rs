@@ -699,3 +699,21 @@ fn the_current_directory_can_be_the_target_and_names_the_package() {
         "no staging directory is left beside it"
     );
 }
+
+#[test]
+fn dry_run_with_force_marks_the_files_it_would_overwrite() {
+    let dir = TempDir::new().unwrap();
+    let target = dir.path().join("srv");
+    fs::create_dir(&target).unwrap();
+    fs::write(target.join("Cargo.toml"), "old").unwrap();
+    let before = tree(&target);
+    cmd()
+        .arg(&target)
+        .args(["--dry-run", "--force", "--answers"])
+        .arg(fixture("readme"))
+        .assert()
+        .success()
+        .stdout(contains("Cargo.toml  (overwrite)"))
+        .stdout(contains("src/main.rs\n"));
+    assert_eq!(tree(&target), before);
+}

@@ -164,7 +164,8 @@ pub fn rust_str(text: &str) -> String {
 pub fn doc(text: &str, prefix: &str) -> String {
     text.lines()
         .map(|line| {
-            let escaped = markdown_line(line.trim_start());
+            // clippy refuses tabs in doc comments; the entity renders as one.
+            let escaped = markdown_line(line).replace('\t', "&#9;");
             if escaped.is_empty() {
                 prefix.to_string()
             } else {
@@ -210,7 +211,7 @@ fn quoted(text: &str, escape_control: fn(u32) -> String) -> String {
 /// item or a table cell without changing the document's structure.
 pub fn markdown(text: &str) -> String {
     text.lines()
-        .map(|line| markdown_line(line.trim_start()))
+        .map(markdown_line)
         .collect::<Vec<_>>()
         .join("<br>")
 }
@@ -238,27 +239,20 @@ fn markdown_line(line: &str) -> String {
 struct Context<'a> {
     generator_version: &'static str,
     name: &'a str,
-    crate_name: String,
     description: Option<&'a str>,
-    /// The description, or a sentence made from the name when there is none.
-    summary: String,
     server_url: &'a str,
     mcp_path: &'a str,
     resource: &'a str,
     environment_url: &'a str,
     resource_id: &'a str,
-    audience: &'a [String],
     audience_joined: String,
     resource_documentation: Option<&'a str>,
     port: u16,
     /// `<environment_url>/resources/<resource_id>`.
     authorization_server: String,
-    /// The RFC 9728 metadata URL for `resource`.
-    metadata_url: String,
     /// The public URL of the MCP endpoint.
     endpoint_url: String,
     scopes: Vec<ScopeContext<'a>>,
-    scopes_joined: String,
     tools: Vec<ToolContext<'a>>,
     /// Whether any tool needs a scope, and the index of the first that does.
     has_scoped_tools: bool,
@@ -285,8 +279,6 @@ struct ToolContext<'a> {
     name: &'a str,
     ident: &'a str,
     args_type: &'a str,
-    description: Option<&'a str>,
-    scopes: &'a [String],
     scopes_joined: String,
     /// A declared scope that grants every scope of the tool through
     /// `includes`, if there is one.
@@ -300,13 +292,9 @@ struct ToolContext<'a> {
 
 #[derive(Debug, Serialize)]
 struct ArgumentContext<'a> {
-    name: &'a str,
     ident: &'a str,
     /// The Rust type of the field, `Option<..>` when not required.
     rust_type: String,
-    json_type: &'static str,
-    description: Option<&'a str>,
-    required: bool,
     /// The field's `#[serde]` and `#[schemars]` attributes, laid out as
     /// rustfmt would.
     attributes: Vec<String>,
@@ -321,27 +309,16 @@ impl<'a> Context<'a> {
         Ok(Context {
             generator_version: GENERATOR_VERSION,
             name: &project.name,
-            crate_name: project.name.replace('-', "_"),
             description: project.description.as_deref(),
-            summary: project
-                .description
-                .clone()
-                .unwrap_or_else(|| format!("The {} MCP server.", project.name)),
             server_url: &project.server_url,
             mcp_path: &project.mcp_path,
             resource: &project.resource,
             environment_url: project.environment_url.trim_end_matches('/'),
             resource_id: &project.resource_id,
-            audience: &project.audience,
             audience_joined: project.audience.join(","),
             resource_documentation: project.resource_documentation.as_deref(),
             port: project.port,
-            authorization_server: format!(
-                "{}/resources/{}",
-                project.environment_url.trim_end_matches('/'),
-                project.resource_id
-            ),
-            metadata_url: metadata_url(&project.resource)?,
+            authorization_server: authorization_server(project),
             endpoint_url,
             scopes: project
                 .scopes
@@ -352,12 +329,6 @@ impl<'a> Context<'a> {
                     includes: &s.includes,
                 })
                 .collect(),
-            scopes_joined: project
-                .scopes
-                .iter()
-                .map(|s| s.name.as_str())
-                .collect::<Vec<_>>()
-                .join(" "),
             tools: project
                 .tools
                 .iter()
@@ -385,8 +356,6 @@ fn tool_context<'a>(project: &'a Project, tool: &'a Tool) -> ToolContext<'a> {
         name: &tool.name,
         ident: &tool.ident,
         args_type: &tool.args_type,
-        description: tool.description.as_deref(),
-        scopes: &tool.scopes,
         scopes_joined: tool.scopes.join(" "),
         granted_by: granted_by(project, tool),
         sample_arguments: sample_arguments(tool),
@@ -413,16 +382,12 @@ fn argument_context(argument: &Argument) -> ArgumentContext<'_> {
         ));
     }
     ArgumentContext {
-        name: &argument.name,
         ident: &argument.ident,
         rust_type: if argument.required {
             ty.to_string()
         } else {
             format!("Option<{ty}>")
         },
-        json_type: argument.ty.as_str(),
-        description: argument.description.as_deref(),
-        required: argument.required,
         attributes,
     }
 }
@@ -501,6 +466,16 @@ pub fn attribute(indent: usize, path: &str, items: &[String]) -> String {
     }
 }
 
+/// `<environment_url>/resources/<resource_id>`: Scalekit's authorization
+/// server for this resource.
+fn authorization_server(project: &Project) -> String {
+    format!(
+        "{}/resources/{}",
+        project.environment_url.trim_end_matches('/'),
+        project.resource_id
+    )
+}
+
 fn challenge(project: &Project) -> Result<String> {
     let mut challenge = format!(
         "Bearer resource_metadata=\"{}\"",
@@ -516,11 +491,7 @@ fn challenge(project: &Project) -> Result<String> {
 fn metadata_json(project: &Project) -> String {
     let strings =
         |items: &mut dyn Iterator<Item = &str>| items.map(json_str).collect::<Vec<_>>().join(",");
-    let authorization_server = format!(
-        "{}/resources/{}",
-        project.environment_url.trim_end_matches('/'),
-        project.resource_id
-    );
+    let authorization_server = authorization_server(project);
     let mut json = format!(
         "{{\"resource\":{},\"authorization_servers\":[{}],\"bearer_methods_supported\":[\"header\"],\
          \"scopes_supported\":[{}],\"resource_name\":{}",
@@ -565,6 +536,7 @@ mod tests {
     fn markdown_escapes_structure() {
         assert_eq!(markdown("- a *b*\n# c"), r"\- a \*b\*<br>\# c");
         assert_eq!(doc("1. x\n\n    code", "///"), "/// 1\\. x\n///\n/// code");
+        assert_eq!(doc("a\tb", "//!"), "//! a&#9;b");
     }
 
     #[test]

@@ -137,7 +137,11 @@ impl TokenValidator {
         validation.validate_nbf = true;
         validation.leeway = LEEWAY_SECONDS;
         Ok(Self {
-            keys: KeySet::new(config.jwks_url.clone(), config.jwks_refresh_interval)?,
+            keys: KeySet::new(
+                config.jwks_url.clone(),
+                config.jwks_refresh_interval,
+                config.jwks_max_age,
+            )?,
             validation,
         })
     }

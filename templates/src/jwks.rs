@@ -2,7 +2,9 @@
 //!
 //! Keys are parsed once per fetch. A `kid` that is not cached triggers one
 //! refetch, at most once per refresh interval and by one request at a time;
-//! when the key endpoint is down, cached keys keep working.
+//! when the key endpoint is down, cached keys keep working. A cache older than
+//! the max age is still served, and refreshed in the background, so keys the
+//! authorization server removes stop working without a restart.
 
 use std::{
     collections::HashMap,
@@ -21,13 +23,24 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
 type Keys = HashMap<String, Arc<DecodingKey>>;
 
-pub struct KeySet {
+/// Shared with the background refresh, which outlives the request that started it.
+pub struct KeySet(Arc<Inner>);
+
+struct Inner {
     client: reqwest::Client,
     url: String,
     refresh_interval: Duration,
-    keys: RwLock<Arc<Keys>>,
+    max_age: Duration,
+    cache: RwLock<Cache>,
     /// When the last fetch started; held while fetching, so fetches never overlap.
-    last_fetch: Mutex<Option<Instant>>,
+    last_fetch: Arc<Mutex<Option<Instant>>>,
+}
+
+#[derive(Default)]
+struct Cache {
+    keys: Keys,
+    /// When `keys` was last fetched successfully; `None` before the first fetch.
+    fetched_at: Option<Instant>,
 }
 
 #[derive(Deserialize)]
@@ -36,52 +49,98 @@ struct JwksDocument {
 }
 
 impl KeySet {
-    pub fn new(url: String, refresh_interval: Duration) -> Result<Self, reqwest::Error> {
+    pub fn new(
+        url: String,
+        refresh_interval: Duration,
+        max_age: Duration,
+    ) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
             .timeout(FETCH_TIMEOUT)
             .connect_timeout(FETCH_TIMEOUT)
             .build()?;
-        Ok(Self {
+        Ok(Self(Arc::new(Inner {
             client,
             url,
             refresh_interval,
-            keys: RwLock::default(),
-            last_fetch: Mutex::new(None),
-        })
+            max_age,
+            cache: RwLock::default(),
+            last_fetch: Arc::default(),
+        })))
     }
 
     /// The key for `kid`, refetching the set once if it is not cached.
     pub async fn get(&self, kid: &str) -> Option<Arc<DecodingKey>> {
-        if let Some(key) = self.cached(kid) {
+        if let Some(key) = self.0.cached(kid) {
+            // Answer from the cache without waiting; an old cache is refreshed
+            // behind this request, so a removed key is dropped soon after.
+            if self.0.is_stale() {
+                self.refresh_in_background();
+            }
             return Some(key);
         }
-        let mut last_fetch = self.last_fetch.lock().await;
+        let mut last_fetch = self.0.last_fetch.lock().await;
         // Another request may have fetched while this one waited for the lock.
-        if let Some(key) = self.cached(kid) {
+        if let Some(key) = self.0.cached(kid) {
             return Some(key);
         }
-        if last_fetch.is_some_and(|at| at.elapsed() < self.refresh_interval) {
+        if last_fetch.is_some_and(|at| at.elapsed() < self.0.refresh_interval) {
             return None;
         }
         *last_fetch = Some(Instant::now());
+        self.0.refresh().await;
+        self.0.cached(kid)
+    }
+
+    /// Starts one refresh, unless a fetch is running or one started within the refresh interval.
+    fn refresh_in_background(&self) {
+        let Ok(mut last_fetch) = self.0.last_fetch.clone().try_lock_owned() else {
+            return;
+        };
+        if last_fetch.is_some_and(|at| at.elapsed() < self.0.refresh_interval) {
+            return;
+        }
+        *last_fetch = Some(Instant::now());
+        let inner = self.0.clone();
+        tokio::spawn(async move {
+            inner.refresh().await;
+            // Released only now, so no other fetch starts while this one runs.
+            drop(last_fetch);
+        });
+    }
+}
+
+impl Inner {
+    fn cached(&self, kid: &str) -> Option<Arc<DecodingKey>> {
+        self.cache
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys
+            .get(kid)
+            .cloned()
+    }
+
+    fn is_stale(&self) -> bool {
+        let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
+        cache
+            .fetched_at
+            .is_none_or(|at| at.elapsed() >= self.max_age)
+    }
+
+    /// Fetches the set and replaces the cached one whole, so removed keys go;
+    /// on failure the cached keys stay.
+    async fn refresh(&self) {
         match self.fetch().await {
             Ok(keys) => {
                 tracing::info!(url = %self.url, keys = keys.len(), "fetched signing keys");
-                *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(keys);
+                *self.cache.write().unwrap_or_else(|e| e.into_inner()) = Cache {
+                    keys,
+                    fetched_at: Some(Instant::now()),
+                };
             }
             Err(error) => {
                 tracing::warn!(url = %self.url, %error, "could not fetch signing keys; keeping the cached ones");
             }
         }
-        self.cached(kid)
-    }
-
-    fn cached(&self, kid: &str) -> Option<Arc<DecodingKey>> {
-        self.keys
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(kid)
-            .cloned()
     }
 
     async fn fetch(&self) -> Result<Keys, reqwest::Error> {

@@ -315,6 +315,84 @@ async fn while_the_key_endpoint_is_down_cached_keys_work_and_unknown_kids_fail_f
 }
 
 #[tokio::test]
+async fn a_removed_signing_key_stops_working_after_the_max_age() {
+    let max_age = Duration::from_secs(1);
+    // Stateless, so each request stands alone and a plain `tools/list` shows the outcome.
+    let server = TestServer::start_with(|config| {
+        config.stateless = true;
+        config.jwks_max_age = max_age;
+        config.jwks_refresh_interval = Duration::from_millis(100);
+    })
+    .await;
+    let removed = token("");
+    assert_eq!(
+        server.list_tools(&removed, None).await.status,
+        StatusCode::OK
+    );
+    server.jwks.serve_keys(&[&KEYS[1]]);
+
+    // The first request after the max age is still answered from the cache (it
+    // never waits for the fetch); it starts the refresh that drops the key.
+    tokio::time::sleep(max_age).await;
+    assert_eq!(
+        server.list_tools(&removed, None).await.status,
+        StatusCode::OK
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let reply = loop {
+        let reply = server.list_tools(&removed, None).await;
+        if reply.status != StatusCode::OK || Instant::now() > deadline {
+            break reply;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    let challenge = reply.headers["www-authenticate"].to_str().unwrap();
+    assert!(
+        challenge.starts_with(r#"Bearer error="invalid_token""#),
+        "{challenge}"
+    );
+    // The refreshed set is in use: the key still served works without another fetch.
+    let fetches = server.jwks.fetches();
+    let current = KEYS[1].sign(&claims(""));
+    assert_eq!(
+        server.list_tools(&current, None).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(server.jwks.fetches(), fetches);
+}
+
+#[tokio::test]
+async fn while_the_key_endpoint_is_down_stale_keys_keep_working() {
+    // Every request finds the cache stale and may start a refresh; each one fails.
+    let server = TestServer::start_with(|config| {
+        config.stateless = true;
+        config.jwks_max_age = Duration::ZERO;
+        config.jwks_refresh_interval = Duration::ZERO;
+    })
+    .await;
+    let token = token("");
+    assert_eq!(server.list_tools(&token, None).await.status, StatusCode::OK);
+    server.jwks.set_up(false);
+    let fetches = server.jwks.fetches();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    // Until at least two refreshes have failed, with requests answered all along.
+    while server.jwks.fetches() < fetches + 2 {
+        assert!(Instant::now() < deadline, "no background refresh happened");
+        let started = Instant::now();
+        let reply = server.list_tools(&token, None).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "took {:?}",
+            started.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(server.list_tools(&token, None).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn an_unknown_kid_refetches_the_keys_at_most_once_per_interval() {
     let server = TestServer::start().await;
     server.initialize(&token("")).await;

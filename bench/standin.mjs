@@ -1,0 +1,33 @@
+// Runs the end-to-end suite's Scalekit stand-in (tests/e2e/standin.js) on its
+// own, for bench/run.sh: it serves the signing keys at /keys on 127.0.0.1 and
+// prints one JSON line with its URL and two tokens it minted, then runs until
+// SIGTERM or SIGINT. The stand-in uses only Node's standard library, so this
+// needs no `npm ci`.
+//
+//   node bench/standin.mjs <resource_id>
+//   -> {"url":"http://127.0.0.1:PORT","readToken":"...","noScopeToken":"..."}
+
+import { ScalekitStandIn } from '../tests/e2e/standin.js';
+
+const resourceId = process.argv[2];
+if (!resourceId) {
+    console.error('usage: node bench/standin.mjs <resource_id>');
+    process.exit(2);
+}
+
+const standIn = await new ScalekitStandIn({ resourceId, scopes: ['todo:read', 'todo:write'] }).start();
+// An hour: longer than any run, so no token expires under load.
+const exp = Math.floor(Date.now() / 1000) + 3600;
+console.log(
+    JSON.stringify({
+        url: standIn.url,
+        // Scalekit's spelling (`scopes`, an array), as the stand-in's token endpoint writes it.
+        readToken: standIn.token({ scopes: ['todo:read'], exp }),
+        // Valid signature, issuer and audience, but no scope: tools/call list_todos gets 403.
+        noScopeToken: standIn.token({ scopes: [], exp }),
+    }),
+);
+
+const stop = () => standIn.stop().then(() => process.exit(0));
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);

@@ -1,0 +1,53 @@
+-- wrk script for bench/run.sh: sends one fixed request and counts the
+-- responses whose status is not the one the scenario expects, so a scenario
+-- that silently answers 400 or 429 instead of 200 (or 401, 403) shows up.
+--
+--   wrk ... -s bench/wrk.lua URL -- EXPECTED_STATUS [METHOD [BODY_FILE]]
+--
+-- Headers come from wrk's -H flags. wrk gives every thread its own Lua state,
+-- so counts are kept per thread and summed in done().
+
+local threads = {}
+
+function setup(thread)
+   table.insert(threads, thread)
+end
+
+function init(args)
+   expected = tonumber(args[1])
+   if args[2] then wrk.method = args[2] end
+   if args[3] then
+      local file = assert(io.open(args[3], "rb"))
+      wrk.body = file:read("*a")
+      file:close()
+   end
+   matched, unexpected, last_unexpected = 0, 0, 0
+end
+
+function response(status, headers, body)
+   if status == expected then
+      matched = matched + 1
+   else
+      unexpected = unexpected + 1
+      last_unexpected = status
+   end
+end
+
+function done(summary, latency, requests)
+   local ok, bad, status = 0, 0, 0
+   for _, thread in ipairs(threads) do
+      ok = ok + thread:get("matched")
+      bad = bad + thread:get("unexpected")
+      local last = thread:get("last_unexpected")
+      if last ~= 0 then status = last end
+   end
+   -- One machine-readable line for run.sh; wrk's own report is above it.
+   io.write(string.format("BENCH expected=%d matched=%d unexpected=%d last_unexpected=%d " ..
+      "socket_errors=%d rps=%.1f p50_us=%d p99_us=%d\n",
+      threads[1]:get("expected"), ok, bad, status,
+      -- Non-2xx answers are expected in two scenarios; the status count above covers them.
+      summary.errors.connect + summary.errors.read + summary.errors.write +
+         summary.errors.timeout,
+      summary.requests / (summary.duration / 1e6),
+      latency:percentile(50), latency:percentile(99)))
+end

@@ -22,12 +22,10 @@ pub struct Written {
 /// What the target directory holds before writing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Existing {
-    /// Nothing there.
+    /// Nothing there: the staging directory is renamed into place.
     Absent,
-    /// An empty directory.
-    Empty,
-    /// A directory with files in it.
-    NonEmpty,
+    /// A directory, empty or (with `--force`) not: files move into it.
+    Directory,
 }
 
 /// Checks that `target` may receive the files, without changing anything.
@@ -46,10 +44,8 @@ pub fn check_target(target: &Path, force: bool) -> Result<Existing, Error> {
             let mut entries = fs::read_dir(target).map_err(|error| {
                 Error::Refused(format!("cannot read {}: {error}", target.display()))
             })?;
-            if entries.next().is_none() {
-                Ok(Existing::Empty)
-            } else if force {
-                Ok(Existing::NonEmpty)
+            if entries.next().is_none() || force {
+                Ok(Existing::Directory)
             } else {
                 Err(Error::Refused(format!(
                     "{} already exists and is not empty; nothing was written. Choose a new \

@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use url::Url;
 
+use crate::answers::{ArgType, ArgumentAnswer, check_argument_name};
 use crate::check::{Options, Secret};
 
 const AFTER_HELP: &str = "\
@@ -17,8 +18,10 @@ Examples:
     mcp-oauth-new my-server --answers answers.yaml
     mcp-oauth-new --example-answers > answers.yaml
 
-  Regenerate a project from the answers it recorded:
-    mcp-oauth-new my-server --answers my-server/mcp-oauth.yaml --force
+  Grow a generated project, keeping your code (see 'mcp-oauth-new update --help'):
+    mcp-oauth-new add scope notes:write --path my-server
+    mcp-oauth-new add tool create_note --scopes notes:write --arg title:string:required --path my-server
+    mcp-oauth-new update my-server    # after editing my-server/mcp-oauth.yaml, or a new mcp-oauth-new
 
   Probe a deployed MCP server (see 'mcp-oauth-new check --help'):
     mcp-oauth-new check https://mcp.example.com/mcp
@@ -27,7 +30,8 @@ Exit codes:
   0  done
   1  invalid answers or a refused operation (nothing written)
   2  command-line usage error
-  3  I/O failure while writing (staging removed, PATH untouched)";
+  3  I/O failure while writing (staging removed, PATH untouched)
+  4  update wrote conflict markers (everything else was updated)";
 
 /// Generate a Rust MCP server protected with OAuth 2.1, with Scalekit as the
 /// authorization server.
@@ -95,7 +99,162 @@ pub enum Vcs {
 /// Commands besides generating a project.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Update(UpdateArgs),
+    #[command(subcommand)]
+    Add(AddCommand),
     Check(CheckArgs),
+}
+
+const UPDATE_AFTER_HELP: &str = "\
+Each generated file is merged three ways: the base (the bytes the generator last
+wrote, kept in .mcp-oauth/base.tar.gz), your file, and the new render:
+  unchanged      already what the generator writes now
+  update         you never changed it: replaced by the new render
+  keep           the generator's version did not change: yours stays
+  merge          both changed it, in different places: both changes kept
+  conflict       both changed the same lines: conflict markers, exit 4
+  add            a newly generated file
+  delete         no longer generated and never changed by you
+  kept           no longer generated, but changed by you: kept
+  stays-deleted  generated, but you deleted it
+Files the generator never wrote are never touched. mcp-oauth.yaml is rewritten
+from the answers, as a fresh generation writes it.
+
+Exit codes:
+  0  done (or nothing to do)
+  1  invalid answers, uncommitted changes, or a refused operation (nothing written)
+  2  command-line usage error
+  3  I/O failure while writing (the project is as it was)
+  4  conflict markers written (everything else was updated)";
+
+/// Bring a generated project up to date with its answers (mcp-oauth.yaml,
+/// which you may have edited) and this generator's templates, keeping your
+/// changes.
+#[derive(Debug, Args)]
+#[command(after_help = UPDATE_AFTER_HELP)]
+pub struct UpdateArgs {
+    /// The project's directory.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    /// Answers to update to, instead of PATH/mcp-oauth.yaml ('-' reads
+    /// standard input).
+    #[arg(short, long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub flags: UpdateFlags,
+}
+
+/// How an update runs; `add` takes the same flags.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct UpdateFlags {
+    /// Print each file's action and a unified diff of what would change;
+    /// write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Update even when generated files have uncommitted changes in git.
+    #[arg(long)]
+    pub allow_dirty: bool,
+
+    /// Print only errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// Add a tool or a scope to a generated project's answers, then update it.
+#[derive(Debug, Subcommand)]
+pub enum AddCommand {
+    Tool(AddToolArgs),
+    Scope(AddScopeArgs),
+}
+
+/// Add a tool: a method in src/tools.rs, its scopes in src/scopes.rs, its
+/// tests. Missing values are asked for on a terminal.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  mcp-oauth-new add tool create_note --scopes notes:write \\\n    \
+                        --arg title:string:required --arg tags:string --description 'Create a note'"
+)]
+pub struct AddToolArgs {
+    /// The tool's name (1 to 128 of A-Z a-z 0-9 _ - .).
+    pub name: String,
+
+    /// What the tool does, as clients show it.
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+
+    /// The scopes the tool needs, comma-separated, all required; '' for any
+    /// valid token. Each must be declared (see 'add scope').
+    #[arg(long, value_name = "A,B")]
+    pub scopes: Option<String>,
+
+    /// An argument: NAME:TYPE, or NAME:TYPE:required, with TYPE one of
+    /// string, integer, number, boolean. Repeat for more.
+    #[arg(long = "arg", value_name = "NAME:TYPE[:required]", value_parser = parse_argument)]
+    pub arguments: Vec<ArgumentAnswer>,
+
+    /// The project's directory.
+    #[arg(long, default_value = ".")]
+    pub path: PathBuf,
+
+    #[command(flatten)]
+    pub flags: UpdateFlags,
+}
+
+/// Add a scope: advertised in scopes_supported, usable by tools.
+#[derive(Debug, Args)]
+pub struct AddScopeArgs {
+    /// The scope's name, e.g. notes:write (no space, '"' or '\\').
+    pub name: String,
+
+    /// What the scope allows, as shown to users.
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+
+    /// Declared scopes that this one also grants, comma-separated.
+    #[arg(long, value_name = "A,B")]
+    pub includes: Option<String>,
+
+    /// The project's directory.
+    #[arg(long, default_value = ".")]
+    pub path: PathBuf,
+
+    #[command(flatten)]
+    pub flags: UpdateFlags,
+}
+
+/// `NAME:TYPE` or `NAME:TYPE:required`.
+fn parse_argument(text: &str) -> Result<ArgumentAnswer, String> {
+    let mut parts = text.split(':');
+    let (name, ty) = match (parts.next(), parts.next()) {
+        (Some(name), Some(ty)) => (name, ty),
+        _ => return Err("expected NAME:TYPE or NAME:TYPE:required".to_string()),
+    };
+    let required = match parts.next() {
+        None => false,
+        Some("required") => true,
+        Some(other) => {
+            return Err(format!(
+                "the third part may only be `required`, not `{other}`"
+            ));
+        }
+    };
+    if parts.next().is_some() {
+        return Err("expected NAME:TYPE or NAME:TYPE:required".to_string());
+    }
+    let name = check_argument_name(name)?;
+    let ty = ArgType::ALL
+        .into_iter()
+        .find(|t| t.as_str() == ty)
+        .ok_or_else(|| format!("unknown type `{ty}`; allowed: string, integer, number, boolean"))?;
+    Ok(ArgumentAnswer {
+        name,
+        ty,
+        description: None,
+        required,
+    })
 }
 
 const CHECK_AFTER_HELP: &str = "\

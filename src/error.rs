@@ -20,6 +20,9 @@ pub enum Error {
     Write(anyhow::Error),
     /// `check` ran and this many checks failed (the report says which).
     ChecksFailed(usize),
+    /// `update` wrote conflict markers into these files; everything else was
+    /// updated.
+    Conflicts(Vec<String>),
 }
 
 impl Error {
@@ -28,6 +31,7 @@ impl Error {
         match self {
             Error::Invalid(_) | Error::Failed(_) | Error::Refused(_) | Error::ChecksFailed(_) => 1,
             Error::Write(_) => 3,
+            Error::Conflicts(_) => 4,
         }
     }
 }
@@ -40,6 +44,13 @@ impl fmt::Display for Error {
             Error::Refused(reason) => f.write_str(reason),
             Error::ChecksFailed(1) => f.write_str("1 check failed"),
             Error::ChecksFailed(n) => write!(f, "{n} checks failed"),
+            Error::Conflicts(paths) => write!(
+                f,
+                "conflict markers written into {}: both you and the generator changed the \
+                 same lines. Resolve each block between `<<<<<<< project` and `>>>>>>> \
+                 generated`, then run cargo build and cargo test",
+                paths.join(", ")
+            ),
         }
     }
 }

@@ -5,12 +5,15 @@
 //! defaults) -> a validated [`Project`] -> rendered [`Files`] in memory ->
 //! disk, all at once. [`check`] probes a deployed server instead.
 
+pub mod add;
 pub mod answers;
+pub mod base;
 pub mod check;
 pub mod cli;
 pub mod error;
 pub mod prompt;
 pub mod render;
+pub mod update;
 pub mod write;
 
 use std::fs;
@@ -21,17 +24,20 @@ use anyhow::Context as _;
 use console::style;
 
 pub use answers::{Answers, Project};
-pub use cli::{CheckArgs, Cli, Command, Vcs};
+pub use cli::{AddCommand, CheckArgs, Cli, Command, UpdateArgs, UpdateFlags, Vcs};
 pub use error::Error;
-pub use render::{Files, render};
+pub use render::{Files, Templates, render};
 
 /// A complete, commented answers file: the one `--example-answers` prints.
 pub const EXAMPLE_ANSWERS: &str = include_str!("../examples/answers.yaml");
 
 /// Runs the generator, or the command given, for parsed arguments.
 pub fn run(cli: &Cli) -> Result<(), Error> {
-    if let Some(Command::Check(args)) = &cli.command {
-        return run_check(args);
+    match &cli.command {
+        Some(Command::Check(args)) => return run_check(args),
+        Some(Command::Update(args)) => return run_update(args),
+        Some(Command::Add(command)) => return run_add(command),
+        None => {}
     }
     if cli.example_answers {
         print!("{EXAMPLE_ANSWERS}");
@@ -60,7 +66,9 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
         Some(target) => target,
         None => absolute(&path)?,
     };
-    let files = render(&project).map_err(Error::Failed)?;
+    let files = render(&project)
+        .and_then(|files| base::with_record(render::GENERATOR_VERSION, files))
+        .map_err(Error::Failed)?;
     let existing = write::check_target(&target, cli.force)?;
 
     if interactive && !cli.dry_run && !prompt::confirm(&project, &path).map_err(Error::Failed)? {
@@ -110,6 +118,114 @@ fn absolute(path: &Path) -> Result<PathBuf, Error> {
         std::path::absolute(path)
     };
     resolved.map_err(|error| Error::Refused(format!("cannot resolve {}: {error}", path.display())))
+}
+
+/// `update`: the answers from PATH/mcp-oauth.yaml or `--answers`.
+fn run_update(args: &UpdateArgs) -> Result<(), Error> {
+    let root = project_root(&args.path)?;
+    let answers = match &args.answers {
+        Some(source) => load_answers(source)?,
+        None => load_answers(&root.join(update::RECORD))?,
+    };
+    update::run(&root, &answers, &Templates::embedded(), args.flags.into())
+}
+
+/// `add tool` and `add scope`: the new entry from flags, or prompts on a
+/// terminal, joins the recorded answers; then the project is updated.
+fn run_add(command: &AddCommand) -> Result<(), Error> {
+    let interactive = io::stdin().is_terminal() && io::stderr().is_terminal();
+    let (path, flags) = match command {
+        AddCommand::Tool(args) => (&args.path, args.flags),
+        AddCommand::Scope(args) => (&args.path, args.flags),
+    };
+    let root = project_root(path)?;
+    let mut answers = load_answers(&root.join(update::RECORD))?;
+    let declared: Vec<String> = answers
+        .scopes
+        .iter()
+        .flatten()
+        .map(|scope| scope.name.clone())
+        .collect();
+    match command {
+        AddCommand::Tool(args) => {
+            let scopes = match &args.scopes {
+                Some(list) => add::split_list(list),
+                None if interactive => prompt::pick_scopes(
+                    &format!("Scopes `{}` needs (none = any valid token)", args.name),
+                    &declared,
+                )
+                .map_err(Error::Failed)?,
+                None => {
+                    return Err(Error::Refused(format!(
+                        "missing --scopes: the scopes `{}` needs, comma-separated (declared: \
+                         {}), or --scopes '' for any valid token; nothing was written",
+                        args.name,
+                        if declared.is_empty() {
+                            "none".to_string()
+                        } else {
+                            declared.join(", ")
+                        }
+                    )));
+                }
+            };
+            let description = match &args.description {
+                None if interactive => prompt::description().map_err(Error::Failed)?,
+                description => description.clone(),
+            };
+            let arguments = if args.arguments.is_empty() && interactive {
+                prompt::arguments().map_err(Error::Failed)?
+            } else {
+                args.arguments.clone()
+            };
+            add::tool(
+                &mut answers,
+                answers::ToolAnswer {
+                    name: args.name.clone(),
+                    description,
+                    scopes: Some(scopes),
+                    arguments,
+                },
+            )?;
+        }
+        AddCommand::Scope(args) => {
+            let includes = match &args.includes {
+                Some(list) => add::split_list(list),
+                None if interactive => prompt::pick_scopes(
+                    &format!("Scopes that `{}` also grants", args.name),
+                    &declared,
+                )
+                .map_err(Error::Failed)?,
+                None => Vec::new(),
+            };
+            let description = match &args.description {
+                None if interactive => prompt::description().map_err(Error::Failed)?,
+                description => description.clone(),
+            };
+            add::scope(
+                &mut answers,
+                answers::ScopeAnswer {
+                    name: args.name.clone(),
+                    description,
+                    includes,
+                },
+            )?;
+        }
+    }
+    update::run(&root, &answers, &Templates::embedded(), flags.into())
+}
+
+/// The directory of an existing generated project.
+fn project_root(path: &Path) -> Result<PathBuf, Error> {
+    let root = absolute(path)?;
+    if !root.join(update::RECORD).is_file() {
+        return Err(Error::Refused(format!(
+            "{} holds no {}: is it a project generated by mcp-oauth-new? Give its directory \
+             (update PATH, or add ... --path PATH)",
+            root.display(),
+            update::RECORD
+        )));
+    }
+    Ok(root)
 }
 
 /// Probes the server and prints the report; failed checks make the error.

@@ -145,6 +145,29 @@ pub fn confirm(project: &Project, path: &Path) -> Result<bool> {
         .context("reading the confirmation")
 }
 
+/// For `add`: the optional description of a new tool or scope.
+pub fn description() -> Result<Option<String>> {
+    ask_optional_text(&ColorfulTheme::default(), "Description (optional)")
+}
+
+/// For `add`: which of the `declared` scopes `what` needs or grants; none
+/// picked is the empty list.
+pub fn pick_scopes(what: &str, declared: &[String]) -> Result<Vec<String>> {
+    if declared.is_empty() {
+        return Ok(Vec::new());
+    }
+    let picked = MultiSelect::with_theme(&ColorfulTheme::default())
+        .with_prompt(format!("{what} (space to pick, enter to go on)"))
+        .items(declared)
+        .interact()?;
+    Ok(picked.into_iter().map(|i| declared[i].clone()).collect())
+}
+
+/// For `add tool`: the new tool's arguments.
+pub fn arguments() -> Result<Vec<ArgumentAnswer>> {
+    ask_arguments(&ColorfulTheme::default())
+}
+
 fn ask(
     theme: &ColorfulTheme,
     prompt: &str,

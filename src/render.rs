@@ -5,8 +5,10 @@
 //! goes through a filter made for the place it lands in, so nothing a user
 //! types can break or inject into generated code.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::fs;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 use include_dir::{Dir, DirEntry, include_dir};
@@ -34,36 +36,138 @@ pub const GENERATOR_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// order.
 pub type Files = BTreeMap<PathBuf, Vec<u8>>;
 
-/// Renders every template for `project`. Files ending in `.jinja` are
-/// rendered (and lose the suffix); the others are the same in every project
-/// and are copied as they are.
+/// Renders every template of this generator for `project`.
 pub fn render(project: &Project) -> Result<Files> {
-    let env = environment()?;
-    let context = Context::new(project)?;
-    let mut files = Files::new();
-    for (name, contents) in template_files() {
-        match name.strip_suffix(TEMPLATE_SUFFIX) {
-            Some(path) => {
-                let text = env
-                    .get_template(name)?
-                    .render(Serde(&context))
-                    .with_context(|| format!("rendering template {name}"))?;
-                // A template that renders to nothing does not apply to this
-                // project (e.g. the tool tests of a server without tools).
-                if !text.trim().is_empty() {
-                    files.insert(PathBuf::from(path), text.into_bytes());
+    Templates::embedded().render(project)
+}
+
+/// A template set: the files under `templates/` and the generator version
+/// they belong to. This generator's own set is embedded in the binary; tests
+/// load others (an older set, say) from a directory.
+pub struct Templates {
+    version: String,
+    files: Vec<(String, Cow<'static, [u8]>)>,
+}
+
+impl Templates {
+    /// The templates built into this generator.
+    pub fn embedded() -> Self {
+        fn walk(dir: &'static Dir<'static>, out: &mut Vec<(String, Cow<'static, [u8]>)>) {
+            for entry in dir.entries() {
+                match entry {
+                    DirEntry::Dir(dir) => walk(dir, out),
+                    DirEntry::File(file) => {
+                        if let Some(name) = file.path().to_str() {
+                            out.push((name.to_string(), Cow::Borrowed(file.contents())));
+                        }
+                    }
                 }
             }
-            None => {
-                files.insert(PathBuf::from(name), contents.to_vec());
-            }
+        }
+        let mut files = Vec::new();
+        walk(&TEMPLATES, &mut files);
+        files.sort();
+        Templates {
+            version: GENERATOR_VERSION.to_string(),
+            files,
         }
     }
-    if let Some(lock) = files.get_mut(&PathBuf::from("Cargo.lock")) {
-        let text = std::str::from_utf8(lock).context("Cargo.lock is not UTF-8")?;
-        *lock = lockfile(text, &project.name)?.into_bytes();
+
+    /// The templates in `dir`, laid out as `templates/` is, labelled `version`.
+    pub fn from_dir(dir: &Path, version: &str) -> Result<Self> {
+        fn walk(
+            root: &Path,
+            dir: &Path,
+            out: &mut Vec<(String, Cow<'static, [u8]>)>,
+        ) -> Result<()> {
+            for entry in fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+                let path = entry?.path();
+                if path.is_dir() {
+                    walk(root, &path, out)?;
+                } else {
+                    let name = path
+                        .strip_prefix(root)?
+                        .to_str()
+                        .context("template paths must be UTF-8")?
+                        .replace('\\', "/");
+                    out.push((name, Cow::Owned(fs::read(&path)?)));
+                }
+            }
+            Ok(())
+        }
+        let mut files = Vec::new();
+        walk(dir, dir, &mut files)?;
+        files.sort();
+        Ok(Templates {
+            version: version.to_string(),
+            files,
+        })
     }
-    Ok(files)
+
+    /// The generator version these templates belong to.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Renders every template for `project`. Files ending in `.jinja` are
+    /// rendered (and lose the suffix); the others are the same in every
+    /// project and are copied as they are.
+    pub fn render(&self, project: &Project) -> Result<Files> {
+        let env = self.environment()?;
+        let context = Context::new(project, &self.version)?;
+        let mut files = Files::new();
+        for (name, contents) in &self.files {
+            match name.strip_suffix(TEMPLATE_SUFFIX) {
+                Some(path) => {
+                    let text = env
+                        .get_template(name)?
+                        .render(Serde(&context))
+                        .with_context(|| format!("rendering template {name}"))?;
+                    // A template that renders to nothing does not apply to this
+                    // project (e.g. the tool tests of a server without tools).
+                    if !text.trim().is_empty() {
+                        files.insert(PathBuf::from(path), text.into_bytes());
+                    }
+                }
+                None => {
+                    files.insert(PathBuf::from(name), contents.to_vec());
+                }
+            }
+        }
+        if let Some(lock) = files.get_mut(&PathBuf::from("Cargo.lock")) {
+            let text = std::str::from_utf8(lock).context("Cargo.lock is not UTF-8")?;
+            *lock = lockfile(text, &project.name)?.into_bytes();
+        }
+        Ok(files)
+    }
+
+    fn environment(&self) -> Result<Environment<'_>> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_syntax(
+            SyntaxConfig::builder()
+                .keep_trailing_newline(true)
+                .trim_blocks(true)
+                .lstrip_blocks(true)
+                .build()
+                .context("configuring the template syntax")?,
+        );
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        env.add_filter("rust_str", |s: &str| rust_str(s));
+        env.add_filter("doc", |s: &str, prefix: &str| doc(s, prefix));
+        env.add_filter("toml_str", |s: &str| toml_str(s));
+        env.add_filter("md", |s: &str| markdown(s));
+        env.add_filter("json_str", |s: &str| json_str(s));
+        for (name, contents) in &self.files {
+            if name.ends_with(TEMPLATE_SUFFIX) {
+                let text = std::str::from_utf8(contents)
+                    .with_context(|| format!("template {name} is not UTF-8"))?;
+                env.add_template(name, text)
+                    .with_context(|| format!("parsing template {name}"))?;
+            }
+        }
+        Ok(env)
+    }
 }
 
 /// The root package's name in `templates/Cargo.lock`.
@@ -102,54 +206,6 @@ fn lockfile(template: &str, name: &str) -> Result<String> {
         .chain(blocks)
         .collect::<Vec<_>>()
         .join(SEPARATOR))
-}
-
-/// Every file under `templates/`, by path, in a stable order.
-fn template_files() -> Vec<(&'static str, &'static [u8])> {
-    fn walk(dir: &'static Dir<'static>, out: &mut Vec<(&'static str, &'static [u8])>) {
-        for entry in dir.entries() {
-            match entry {
-                DirEntry::Dir(dir) => walk(dir, out),
-                DirEntry::File(file) => {
-                    if let Some(name) = file.path().to_str() {
-                        out.push((name, file.contents()));
-                    }
-                }
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&TEMPLATES, &mut out);
-    out.sort();
-    out
-}
-
-fn environment() -> Result<Environment<'static>> {
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_syntax(
-        SyntaxConfig::builder()
-            .keep_trailing_newline(true)
-            .trim_blocks(true)
-            .lstrip_blocks(true)
-            .build()
-            .context("configuring the template syntax")?,
-    );
-    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-    env.add_filter("rust_str", |s: &str| rust_str(s));
-    env.add_filter("doc", |s: &str, prefix: &str| doc(s, prefix));
-    env.add_filter("toml_str", |s: &str| toml_str(s));
-    env.add_filter("md", |s: &str| markdown(s));
-    env.add_filter("json_str", |s: &str| json_str(s));
-    for (name, contents) in template_files() {
-        if name.ends_with(TEMPLATE_SUFFIX) {
-            let text = std::str::from_utf8(contents)
-                .with_context(|| format!("template {name} is not UTF-8"))?;
-            env.add_template(name, text)
-                .with_context(|| format!("parsing template {name}"))?;
-        }
-    }
-    Ok(env)
 }
 
 /// A Rust string literal, quotes included. `{:?}` on `str` escapes exactly
@@ -237,7 +293,7 @@ fn markdown_line(line: &str) -> String {
 /// values.
 #[derive(Debug, Serialize)]
 struct Context<'a> {
-    generator_version: &'static str,
+    generator_version: &'a str,
     name: &'a str,
     description: Option<&'a str>,
     server_url: &'a str,
@@ -301,13 +357,13 @@ struct ArgumentContext<'a> {
 }
 
 impl<'a> Context<'a> {
-    fn new(project: &'a Project) -> Result<Self> {
+    fn new(project: &'a Project, generator_version: &'a str) -> Result<Self> {
         let endpoint_url = crate::answers::default_resource(&project.server_url, &project.mcp_path);
         let answers_yaml =
             serde_yaml::to_string(&project.to_answers()).context("serialising the answers")?;
         let first_scoped_tool = project.tools.iter().position(|t| !t.scopes.is_empty());
         Ok(Context {
-            generator_version: GENERATOR_VERSION,
+            generator_version,
             name: &project.name,
             description: project.description.as_deref(),
             server_url: &project.server_url,

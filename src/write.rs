@@ -2,6 +2,7 @@
 //! not at all, and no file of the user's is overwritten or deleted without
 //! `--force` (and none outside the generated set, ever).
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -58,21 +59,24 @@ pub fn check_target(target: &Path, force: bool) -> Result<Existing, Error> {
     }
 }
 
+/// What to do to one path of an existing directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Write these bytes, replacing the file if there is one.
+    Write(Vec<u8>),
+    /// Delete the file.
+    Delete,
+}
+
+/// Changes by path relative to the target, in a stable order.
+pub type Changes = BTreeMap<PathBuf, Change>;
+
 /// Writes `files` under `target`: into a staging directory beside it first,
 /// then moved into place. On failure the target is as it was.
 pub fn write(target: &Path, files: &Files, existing: Existing) -> Result<Written, Error> {
-    let parent = parent_dir(target);
-    fs::create_dir_all(&parent)
-        .with_context(|| format!("creating {}", parent.display()))
-        .map_err(Error::Write)?;
-    let staging = tempfile::Builder::new()
-        .prefix(".mcp-oauth-new-staging-")
-        .tempdir_in(&parent)
-        .with_context(|| format!("creating a staging directory in {}", parent.display()))
-        .map_err(Error::Write)?;
-    write_tree(staging.path(), files).map_err(Error::Write)?;
-
     if existing == Existing::Absent {
+        let staging = staging_dir(target)?;
+        write_tree(staging.path(), files).map_err(Error::Write)?;
         let staged = staging.keep();
         return fs::rename(&staged, target)
             .with_context(|| format!("moving the project into {}", target.display()))
@@ -84,22 +88,55 @@ pub fn write(target: &Path, files: &Files, existing: Existing) -> Result<Written
     }
     // An existing directory keeps its identity (it may be the current
     // directory, or carry permissions): the files move into it one by one.
-    merge(staging.path(), target, files).map_err(Error::Write)
+    let changes = files
+        .iter()
+        .map(|(path, contents)| (path.clone(), Change::Write(contents.clone())))
+        .collect();
+    apply(target, &changes)
 }
 
-/// Moves the staged files into an existing directory. With `--force`, each
-/// generated file replaces its old version, which is kept in the staging directory until every file is in
-/// place, so a failure half-way can put everything back.
-fn merge(staging: &Path, target: &Path, files: &Files) -> Result<Written> {
+/// Applies `changes` to the existing directory `target`, all or nothing: new
+/// contents are written to a staging directory beside it, then each file
+/// replaced or deleted is set aside until every change is in place, so a
+/// failure half-way puts everything back.
+pub fn apply(target: &Path, changes: &Changes) -> Result<Written, Error> {
+    let staging = staging_dir(target)?;
+    let contents: Files = changes
+        .iter()
+        .filter_map(|(path, change)| match change {
+            Change::Write(bytes) => Some((path.clone(), bytes.clone())),
+            Change::Delete => None,
+        })
+        .collect();
+    write_tree(staging.path(), &contents).map_err(Error::Write)?;
+    move_into(staging.path(), target, changes).map_err(Error::Write)
+}
+
+fn staging_dir(target: &Path) -> Result<tempfile::TempDir, Error> {
+    let parent = parent_dir(target);
+    fs::create_dir_all(&parent)
+        .with_context(|| format!("creating {}", parent.display()))
+        .map_err(Error::Write)?;
+    tempfile::Builder::new()
+        .prefix(".mcp-oauth-new-staging-")
+        .tempdir_in(&parent)
+        .with_context(|| format!("creating a staging directory in {}", parent.display()))
+        .map_err(Error::Write)
+}
+
+/// Moves the staged files into `target` and deletes what is to be deleted.
+/// Each old file is kept in the staging directory until every change is
+/// made, so that a failure half-way can put everything back.
+fn move_into(staging: &Path, target: &Path, changes: &Changes) -> Result<Written> {
     let backup = staging.join(".backup");
     fs::create_dir(&backup).context("creating the backup directory")?;
     let mut done: Vec<(PathBuf, bool)> = Vec::new();
     let mut created_dirs: Vec<PathBuf> = Vec::new();
     let result = (|| -> Result<Vec<PathBuf>> {
         let mut overwritten = Vec::new();
-        for relative in files.keys() {
+        for (relative, change) in changes {
             let destination = target.join(relative);
-            if let Some(dir) = destination.parent() {
+            if let (Change::Write(_), Some(dir)) = (change, destination.parent()) {
                 create_dirs(dir, &mut created_dirs)?;
             }
             let had_old = match fs::symlink_metadata(&destination) {
@@ -120,10 +157,12 @@ fn merge(staging: &Path, target: &Path, files: &Files) -> Result<Written> {
                 Err(error) => return Err(error.into()),
             };
             done.push((relative.clone(), had_old));
-            fs::rename(staging.join(relative), &destination)
-                .with_context(|| format!("writing {}", destination.display()))?;
-            if had_old {
-                overwritten.push(relative.clone());
+            if let Change::Write(_) = change {
+                fs::rename(staging.join(relative), &destination)
+                    .with_context(|| format!("writing {}", destination.display()))?;
+                if had_old {
+                    overwritten.push(relative.clone());
+                }
             }
         }
         Ok(overwritten)

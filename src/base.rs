@@ -1,0 +1,165 @@
+//! The base record: the exact bytes the generator last wrote, kept in the
+//! project (`.mcp-oauth/base.tar.gz`) so that `update` can merge three ways
+//! without the older generator, the network or git.
+//!
+//! It is a gzip-compressed tar of every generated file plus one entry naming
+//! the generator version, written deterministically (fixed order, times,
+//! modes and owners), so the same files always give the same bytes.
+
+use std::fs;
+use std::io::{self, Read as _};
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+use flate2::Compression;
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
+
+use crate::render::Files;
+
+/// Where the record lives, relative to the project root.
+pub const PATH: &str = ".mcp-oauth/base.tar.gz";
+
+/// The entry holding the generator version. It lies under `.mcp-oauth/`,
+/// where no template writes, so it can never be taken for a generated file.
+const VERSION_ENTRY: &str = ".mcp-oauth/generator-version";
+
+/// What the generator last wrote into a project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Base {
+    /// The generator version that wrote it.
+    pub version: String,
+    /// The generated files, by path relative to the project root.
+    pub files: Files,
+}
+
+/// The record of `files`, written by generator `version`.
+pub fn pack(version: &str, files: &Files) -> Result<Vec<u8>> {
+    let encoder = GzEncoder::new(Vec::new(), Compression::best());
+    let mut tar = tar::Builder::new(encoder);
+    let mut append = |path: &Path, contents: &[u8]| -> Result<()> {
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_size(contents.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(0);
+        header.set_uid(0);
+        header.set_gid(0);
+        tar.append_data(&mut header, path, contents)
+            .with_context(|| format!("recording {} in the base", path.display()))
+    };
+    append(Path::new(VERSION_ENTRY), format!("{version}\n").as_bytes())?;
+    for (path, contents) in files {
+        append(path, contents)?;
+    }
+    let encoder = tar.into_inner().context("finishing the base archive")?;
+    encoder.finish().context("compressing the base archive")
+}
+
+/// Reads a record written by [`pack`]. Entries must be plain files at
+/// relative paths without `..`: a tampered record cannot name a file outside
+/// the project.
+pub fn unpack(bytes: &[u8]) -> Result<Base> {
+    let mut archive = tar::Archive::new(GzDecoder::new(bytes));
+    let mut version = None;
+    let mut files = Files::new();
+    for entry in archive.entries().context("reading the base archive")? {
+        let mut entry = entry.context("reading the base archive")?;
+        if entry.header().entry_type() != tar::EntryType::Regular {
+            bail!("the base archive holds something other than a file");
+        }
+        let path = entry
+            .path()
+            .context("reading a path in the base")?
+            .into_owned();
+        if path.as_os_str().is_empty()
+            || !path.components().all(|c| matches!(c, Component::Normal(_)))
+        {
+            bail!(
+                "the base archive names a path outside the project: {}",
+                path.display()
+            );
+        }
+        let mut contents = Vec::new();
+        entry
+            .read_to_end(&mut contents)
+            .with_context(|| format!("reading {} from the base", path.display()))?;
+        if path == Path::new(VERSION_ENTRY) {
+            let text = String::from_utf8(contents).context("the base's version is not UTF-8")?;
+            version = Some(text.trim().to_string());
+        } else {
+            files.insert(path, contents);
+        }
+    }
+    let version = version.context("the base archive does not name its generator version")?;
+    Ok(Base { version, files })
+}
+
+/// The record in the project at `root`, or `None` when there is none.
+pub fn read(root: &Path) -> Result<Option<Base>> {
+    let path = root.join(PATH);
+    match fs::read(&path) {
+        Ok(bytes) => unpack(&bytes)
+            .map(Some)
+            .with_context(|| format!("{} is damaged", path.display())),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+/// `files` with their record added: what a generation writes.
+pub fn with_record(version: &str, mut files: Files) -> Result<Files> {
+    let record = pack(version, &files)?;
+    files.insert(PathBuf::from(PATH), record);
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Files {
+        Files::from([
+            (PathBuf::from("src/main.rs"), b"fn main() {}\n".to_vec()),
+            (PathBuf::from("README.md"), "é\n".as_bytes().to_vec()),
+            (PathBuf::from("empty"), Vec::new()),
+        ])
+    }
+
+    #[test]
+    fn a_record_reads_back_exactly() {
+        let base = unpack(&pack("1.2.3", &sample()).unwrap()).unwrap();
+        assert_eq!(base.version, "1.2.3");
+        assert_eq!(base.files, sample());
+    }
+
+    #[test]
+    fn the_same_files_give_the_same_bytes() {
+        assert_eq!(pack("1", &sample()).unwrap(), pack("1", &sample()).unwrap());
+        assert_ne!(pack("1", &sample()).unwrap(), pack("2", &sample()).unwrap());
+    }
+
+    #[test]
+    fn a_path_outside_the_project_is_refused() {
+        let encoder = GzEncoder::new(Vec::new(), Compression::fast());
+        let mut tar = tar::Builder::new(encoder);
+        let mut header = tar::Header::new_gnu();
+        header.set_size(1);
+        header.set_entry_type(tar::EntryType::Regular);
+        // `append_data` refuses `..` itself, so write the name directly.
+        header.as_gnu_mut().unwrap().name[..9].copy_from_slice(b"../escape");
+        header.set_cksum();
+        tar.append(&header, &b"x"[..]).unwrap();
+        let bytes = tar.into_inner().unwrap().finish().unwrap();
+        let error = unpack(&bytes).unwrap_err();
+        assert!(
+            error.to_string().contains("outside the project"),
+            "{error:#}"
+        );
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(unpack(b"not a gzip stream").is_err());
+    }
+}

@@ -1,0 +1,75 @@
+//! The one question `update` asks git: which of these files have changes that
+//! are not committed? A project outside a work tree, or a machine without
+//! git, has nothing to protect this way and is not asked.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, Result, bail};
+
+/// The paths among `paths` (relative to `root`) that differ from the index
+/// or HEAD, or are untracked; `None` when `root` is not in a git work tree.
+pub fn uncommitted(root: &Path, paths: &[PathBuf]) -> Result<Option<Vec<String>>> {
+    let inside = Command::new("git")
+        .args(["rev-parse", "--is-inside-work-tree"])
+        .current_dir(root)
+        .output();
+    match inside {
+        Ok(output) if output.status.success() && output.stdout.starts_with(b"true") => {}
+        // Not a work tree, or no git at all.
+        _ => return Ok(None),
+    }
+    let mut command = Command::new("git");
+    command
+        .args([
+            "status",
+            "--porcelain=v1",
+            "-z",
+            "--untracked-files=all",
+            "--",
+        ])
+        .current_dir(root);
+    for path in paths {
+        // Literal pathspecs: a generated name is never read as a glob.
+        command.arg(format!(":(literal){}", path.display()));
+    }
+    let output = command.output().context("running git status")?;
+    if !output.status.success() {
+        bail!(
+            "git status failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(Some(parse_porcelain(&output.stdout)))
+}
+
+/// The paths of `git status --porcelain=v1 -z`: `XY path`, NUL-terminated;
+/// a rename or copy is followed by its source path, which is skipped.
+fn parse_porcelain(output: &[u8]) -> Vec<String> {
+    let mut paths = Vec::new();
+    let mut entries = output.split(|&b| b == 0).filter(|e| !e.is_empty());
+    while let Some(entry) = entries.next() {
+        if entry.len() < 4 {
+            continue;
+        }
+        paths.push(String::from_utf8_lossy(&entry[3..]).into_owned());
+        if matches!(entry[0], b'R' | b'C') {
+            entries.next();
+        }
+    }
+    paths
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn porcelain_paths_are_read_and_rename_sources_skipped() {
+        let output = b" M src/tools.rs\0?? new file.rs\0R  b.rs\0a.rs\0";
+        assert_eq!(
+            parse_porcelain(output),
+            ["src/tools.rs", "new file.rs", "b.rs"]
+        );
+    }
+}

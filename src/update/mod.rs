@@ -1,0 +1,536 @@
+//! `update`: bring a project its owner has changed up to date with its
+//! answers and this generator's templates.
+//!
+//! Each generated path is merged three ways: *base* is what the generator
+//! last wrote there (kept in the project, see [`crate::base`]), *ours* the
+//! file now, *theirs* the new render. The plan is made in memory first; then
+//! it is printed (`--dry-run`) or applied all at once.
+
+pub mod git;
+mod merge;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+pub use merge::{Labels, Merged, merge};
+
+use crate::answers::Answers;
+use crate::base::{self, Base};
+use crate::error::Error;
+use crate::render::{Files, Templates};
+use crate::write::{self, Change, Changes};
+
+/// The answers record. It is the input of an update, so it is never merged:
+/// after an update it is what a fresh generation with the same answers
+/// writes.
+pub const RECORD: &str = "mcp-oauth.yaml";
+
+/// What an update does to one path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Action {
+    /// The file is already what the generator writes now.
+    Unchanged,
+    /// The owner never changed it: the new render replaces it.
+    Update,
+    /// The generator's version did not change: the owner's stays.
+    Keep,
+    /// Both changed it, in different places: both changes are kept.
+    Merge,
+    /// Both changed the same lines: the file gets conflict markers.
+    Conflict,
+    /// A newly generated file.
+    Add,
+    /// No longer generated, and the owner never changed it.
+    Delete,
+    /// No longer generated, but the owner changed it: kept and reported.
+    Kept,
+    /// Generated, but the owner deleted it: it stays deleted.
+    StaysDeleted,
+}
+
+impl Action {
+    /// The name `--dry-run` prints.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Unchanged => "unchanged",
+            Action::Update => "update",
+            Action::Keep => "keep",
+            Action::Merge => "merge",
+            Action::Conflict => "conflict",
+            Action::Add => "add",
+            Action::Delete => "delete",
+            Action::Kept => "kept",
+            Action::StaysDeleted => "stays-deleted",
+        }
+    }
+}
+
+/// One path of the plan: what happens, and the file before and after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub path: PathBuf,
+    pub action: Action,
+    /// The file now (`None`: absent).
+    pub before: Option<Vec<u8>>,
+    /// The file after the update (`None`: absent).
+    pub after: Option<Vec<u8>>,
+}
+
+impl Step {
+    /// Whether the update changes the file on disk.
+    pub fn changes(&self) -> bool {
+        self.before != self.after
+    }
+}
+
+/// Everything an update would do, decided before anything is written.
+#[derive(Debug)]
+pub struct Plan {
+    /// The generator version that wrote the base, and this one.
+    pub from: String,
+    pub to: String,
+    /// Every path generated before or now, in path order.
+    pub steps: Vec<Step>,
+    /// The new base record, and the one in the project now.
+    record: Vec<u8>,
+    record_before: Option<Vec<u8>>,
+}
+
+impl Plan {
+    /// The paths that get conflict markers.
+    pub fn conflicts(&self) -> Vec<&Path> {
+        self.steps
+            .iter()
+            .filter(|step| step.action == Action::Conflict)
+            .map(|step| step.path.as_path())
+            .collect()
+    }
+
+    /// Whether the base record changes (a new generator version or new
+    /// answers, even when every file of the owner's stays as it is).
+    pub fn record_changes(&self) -> bool {
+        self.record_before.as_deref() != Some(self.record.as_slice())
+    }
+
+    /// The writes and deletions that carry the plan out.
+    pub fn changes(&self) -> Changes {
+        let mut changes: Changes = self
+            .steps
+            .iter()
+            .filter(|step| step.changes())
+            .map(|step| {
+                let change = match &step.after {
+                    Some(bytes) => Change::Write(bytes.clone()),
+                    None => Change::Delete,
+                };
+                (step.path.clone(), change)
+            })
+            .collect();
+        if self.record_changes() {
+            changes.insert(
+                PathBuf::from(base::PATH),
+                Change::Write(self.record.clone()),
+            );
+        }
+        changes
+    }
+}
+
+/// Plans the update of the project at `root` from `base` to `theirs`, the
+/// new render by generator `version`.
+pub fn plan(root: &Path, base: &Base, theirs: &Files, version: &str) -> Result<Plan, Error> {
+    let labels = Labels {
+        base: &base.version,
+        theirs: version,
+    };
+    let paths: BTreeSet<&PathBuf> = base.files.keys().chain(theirs.keys()).collect();
+    let mut steps = Vec::with_capacity(paths.len());
+    for path in paths {
+        let ours = read_ours(root, path)?;
+        let theirs = theirs.get(path).map(Vec::as_slice);
+        let base = base.files.get(path).map(Vec::as_slice);
+        let (action, after) = if path == Path::new(RECORD) {
+            record_step(ours.as_deref(), theirs)
+        } else {
+            decide(base, ours.as_deref(), theirs, labels)
+        };
+        if let Some(action) = action {
+            steps.push(Step {
+                path: path.clone(),
+                action,
+                before: ours,
+                after,
+            });
+        }
+    }
+    let record = base::pack(version, theirs).map_err(Error::Failed)?;
+    let record_before = read_ours(root, Path::new(base::PATH))?;
+    Ok(Plan {
+        from: base.version.clone(),
+        to: version.to_string(),
+        steps,
+        record,
+        record_before,
+    })
+}
+
+/// The three-way decision for one path: the action, and the file after it
+/// (`None`: absent). No action for a path that is neither generated now nor
+/// present.
+pub fn decide(
+    base: Option<&[u8]>,
+    ours: Option<&[u8]>,
+    theirs: Option<&[u8]>,
+    labels: Labels<'_>,
+) -> (Option<Action>, Option<Vec<u8>>) {
+    let owned = |bytes: Option<&[u8]>| bytes.map(<[u8]>::to_vec);
+    let (action, after) = match (base, ours, theirs) {
+        (_, None, None) => return (None, None),
+        (Some(_), None, Some(_)) => (Action::StaysDeleted, None),
+        (None, None, Some(theirs)) => (Action::Add, Some(theirs)),
+        (_, Some(ours), Some(theirs)) if ours == theirs => (Action::Unchanged, Some(ours)),
+        (Some(base), Some(ours), Some(theirs)) if ours == base => (Action::Update, Some(theirs)),
+        (Some(base), Some(ours), Some(theirs)) if theirs == base => (Action::Keep, Some(ours)),
+        (base, Some(ours), Some(theirs)) => {
+            // A file the generator never wrote where it now writes one is
+            // merged from an empty base: every difference is a conflict.
+            return match merge(base.unwrap_or_default(), ours, theirs, labels) {
+                Merged::Clean(merged) => (Some(Action::Merge), Some(merged)),
+                Merged::Conflict(marked) => (Some(Action::Conflict), Some(marked)),
+            };
+        }
+        (Some(base), Some(ours), None) if ours == base => (Action::Delete, None),
+        (Some(_), Some(ours), None) => (Action::Kept, Some(ours)),
+        (None, Some(_), None) => return (None, None),
+    };
+    (Some(action), owned(after))
+}
+
+/// The answers record is written as a fresh generation writes it.
+fn record_step(ours: Option<&[u8]>, theirs: Option<&[u8]>) -> (Option<Action>, Option<Vec<u8>>) {
+    match theirs {
+        Some(theirs) if ours == Some(theirs) => (Some(Action::Unchanged), Some(theirs.to_vec())),
+        Some(theirs) => (Some(Action::Update), Some(theirs.to_vec())),
+        None => (None, ours.map(<[u8]>::to_vec)),
+    }
+}
+
+/// The owner's file at `path`, or `None` when there is none.
+fn read_ours(root: &Path, path: &Path) -> Result<Option<Vec<u8>>, Error> {
+    let full = root.join(path);
+    match fs::read(&full) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(error)
+            if matches!(
+                error.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(error) if error.kind() == io::ErrorKind::IsADirectory => Err(Error::Refused(format!(
+            "{} is a directory where the generator writes a file; move it away and run \
+             update again (nothing was written)",
+            full.display()
+        ))),
+        Err(error) => Err(Error::Failed(
+            anyhow::Error::new(error).context(format!("reading {}", full.display())),
+        )),
+    }
+}
+
+/// What `update` needs besides the project's directory.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    pub dry_run: bool,
+    pub allow_dirty: bool,
+    pub quiet: bool,
+}
+
+impl From<crate::cli::UpdateFlags> for Options {
+    fn from(flags: crate::cli::UpdateFlags) -> Self {
+        Options {
+            dry_run: flags.dry_run,
+            allow_dirty: flags.allow_dirty,
+            quiet: flags.quiet,
+        }
+    }
+}
+
+/// Updates the project at `root` to `answers` and `templates`: plans, checks
+/// the work tree, then prints the plan (`dry_run`) or applies it. Conflicts
+/// are written into their files and reported as [`Error::Conflicts`].
+pub fn run(
+    root: &Path,
+    answers: &Answers,
+    templates: &Templates,
+    options: Options,
+) -> Result<(), Error> {
+    let dir_name = root.file_name().and_then(|name| name.to_str());
+    let project = answers.validate(dir_name)?;
+    let theirs = templates.render(&project).map_err(Error::Failed)?;
+    let base = base::read(root).map_err(Error::Failed)?.ok_or_else(|| {
+        Error::Refused(format!(
+            "{} has no base record ({}), the exact files the generator last wrote, so \
+             update cannot tell your changes from the generator's. Projects generated \
+             before mcp-oauth-new 0.2.0 have none: generate a new project from this one's \
+             answers (mcp-oauth-new NEW-DIR --answers {}) and move your code into it; \
+             from then on, update keeps it current. Nothing was written",
+            root.display(),
+            base::PATH,
+            root.join(RECORD).display(),
+        ))
+    })?;
+    let plan = plan(root, &base, &theirs, templates.version())?;
+
+    if !options.allow_dirty {
+        let guarded: Vec<PathBuf> = plan
+            .steps
+            .iter()
+            .map(|step| step.path.clone())
+            .filter(|path| path != Path::new(RECORD))
+            .chain([PathBuf::from(base::PATH)])
+            .collect();
+        let dirty = git::uncommitted(root, &guarded).map_err(Error::Failed)?;
+        if let Some(dirty) = dirty.filter(|dirty| !dirty.is_empty()) {
+            return Err(Error::Refused(format!(
+                "uncommitted changes to generated files: {}. Commit or stash them first, so \
+                 that the update can be reviewed and undone with git, or pass --allow-dirty. \
+                 Nothing was written",
+                dirty.join(", ")
+            )));
+        }
+    }
+
+    if options.dry_run {
+        print!("{}", report::dry_run(&project.name, &plan));
+        return Ok(());
+    }
+    let changes = plan.changes();
+    if !changes.is_empty() {
+        write::apply(root, &changes)?;
+    }
+    if !options.quiet {
+        eprint!("{}", report::done(&project.name, &plan));
+    }
+    match plan.conflicts() {
+        conflicts if conflicts.is_empty() => Ok(()),
+        conflicts => Err(Error::Conflicts(
+            conflicts.iter().map(|p| p.display().to_string()).collect(),
+        )),
+    }
+}
+
+mod report {
+    //! What `update` prints.
+
+    use std::fmt::Write as _;
+
+    use console::style;
+    use diffy::DiffOptions;
+
+    use super::{Action, Plan};
+    use crate::base;
+
+    /// Every path with its action, then a unified diff of each change.
+    pub fn dry_run(name: &str, plan: &Plan) -> String {
+        let mut out = format!(
+            "Would update `{name}` (generated by {} -> {}):\n",
+            plan.from, plan.to
+        );
+        for step in &plan.steps {
+            let _ = writeln!(
+                out,
+                "  {:<14} {}",
+                step.action.as_str(),
+                step.path.display()
+            );
+        }
+        if plan.record_changes() {
+            let _ = writeln!(out, "  {:<14} {} (the base record)", "update", base::PATH);
+        }
+        for step in plan.steps.iter().filter(|step| step.changes()) {
+            out.push('\n');
+            out.push_str(&diff(
+                &step.path.display().to_string(),
+                step.before.as_deref(),
+                step.after.as_deref(),
+            ));
+        }
+        let changed = plan.steps.iter().filter(|step| step.changes()).count();
+        let _ = writeln!(
+            out,
+            "\n{changed} file(s) would change, {} with conflicts; nothing was written.",
+            plan.conflicts().len()
+        );
+        out
+    }
+
+    /// A unified diff from `before` to `after`, as git prints one.
+    fn diff(path: &str, before: Option<&[u8]>, after: Option<&[u8]>) -> String {
+        fn text(bytes: Option<&[u8]>) -> Option<&str> {
+            std::str::from_utf8(bytes.unwrap_or_default()).ok()
+        }
+        let (Some(old), Some(new)) = (text(before), text(after)) else {
+            return format!("Binary files a/{path} and b/{path} differ\n");
+        };
+        let original = match before {
+            Some(_) => format!("a/{path}"),
+            None => "/dev/null".to_string(),
+        };
+        let modified = match after {
+            Some(_) => format!("b/{path}"),
+            None => "/dev/null".to_string(),
+        };
+        DiffOptions::new()
+            .set_original_filename(original)
+            .set_modified_filename(modified)
+            .create_patch(old, new)
+            .to_string()
+    }
+
+    /// What an update did, one line per changed path, cargo-style.
+    pub fn done(name: &str, plan: &Plan) -> String {
+        let mut out = String::new();
+        for step in &plan.steps {
+            let label = match step.action {
+                Action::Unchanged | Action::Keep => continue,
+                Action::Update | Action::Merge | Action::Add | Action::Delete => {
+                    style(step.action.as_str()).green().bold()
+                }
+                Action::Conflict => style(step.action.as_str()).red().bold(),
+                Action::Kept | Action::StaysDeleted => style(step.action.as_str()).yellow().bold(),
+            };
+            let note = match step.action {
+                Action::Kept => "  (no longer generated; kept because you changed it)",
+                Action::StaysDeleted => "  (you deleted it)",
+                _ => "",
+            };
+            let _ = writeln!(out, "{label:>14} {}{note}", step.path.display());
+        }
+        let changed = plan.steps.iter().filter(|step| step.changes()).count();
+        let _ = if changed == 0 && !plan.record_changes() {
+            writeln!(out, "`{name}` is up to date (generator {})", plan.to)
+        } else {
+            writeln!(
+                out,
+                "{:>14} `{name}` from generator {} to {} ({changed} file(s) changed)",
+                style("Updated").green().bold(),
+                plan.from,
+                plan.to
+            )
+        };
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LABELS: Labels<'static> = Labels {
+        base: "1",
+        theirs: "2",
+    };
+
+    fn decide_text(
+        base: Option<&str>,
+        ours: Option<&str>,
+        theirs: Option<&str>,
+    ) -> (Option<Action>, Option<String>) {
+        let (action, after) = decide(
+            base.map(str::as_bytes),
+            ours.map(str::as_bytes),
+            theirs.map(str::as_bytes),
+            LABELS,
+        );
+        (action, after.map(|a| String::from_utf8(a).unwrap()))
+    }
+
+    #[test]
+    fn each_combination_gets_the_contracts_action() {
+        let cases = [
+            // (base, ours, theirs) -> (action, after)
+            (
+                (Some("a\n"), Some("a\n"), Some("a\n")),
+                (Some(Action::Unchanged), Some("a\n")),
+            ),
+            (
+                (Some("a\n"), Some("a\n"), Some("b\n")),
+                (Some(Action::Update), Some("b\n")),
+            ),
+            (
+                (Some("a\n"), Some("o\n"), Some("a\n")),
+                (Some(Action::Keep), Some("o\n")),
+            ),
+            (
+                (Some("a\n"), Some("b\n"), Some("b\n")),
+                (Some(Action::Unchanged), Some("b\n")),
+            ),
+            ((None, None, Some("t\n")), (Some(Action::Add), Some("t\n"))),
+            (
+                (None, Some("t\n"), Some("t\n")),
+                (Some(Action::Unchanged), Some("t\n")),
+            ),
+            (
+                (Some("a\n"), None, Some("b\n")),
+                (Some(Action::StaysDeleted), None),
+            ),
+            (
+                (Some("a\n"), Some("a\n"), None),
+                (Some(Action::Delete), None),
+            ),
+            (
+                (Some("a\n"), Some("o\n"), None),
+                (Some(Action::Kept), Some("o\n")),
+            ),
+            ((Some("a\n"), None, None), (None, None)),
+            ((None, Some("mine\n"), None), (None, None)),
+        ];
+        for ((base, ours, theirs), (action, after)) in cases {
+            assert_eq!(
+                decide_text(base, ours, theirs),
+                (action, after.map(str::to_string)),
+                "base {base:?}, ours {ours:?}, theirs {theirs:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn changes_on_both_sides_merge_or_conflict() {
+        let base = "1\n2\n3\n4\n5\n";
+        let (action, after) =
+            decide_text(Some(base), Some("1\nX\n3\n4\n5\n"), Some("1\n2\n3\n4\nY\n"));
+        assert_eq!(action, Some(Action::Merge));
+        assert_eq!(after.as_deref(), Some("1\nX\n3\n4\nY\n"));
+        let (action, after) =
+            decide_text(Some(base), Some("1\nX\n3\n4\n5\n"), Some("1\nY\n3\n4\n5\n"));
+        assert_eq!(action, Some(Action::Conflict));
+        assert!(after.unwrap().contains("<<<<<<< project\nX\n"));
+    }
+
+    #[test]
+    fn a_file_of_the_owners_where_one_is_now_generated_is_a_conflict() {
+        let (action, after) = decide_text(None, Some("mine\n"), Some("generated\n"));
+        assert_eq!(action, Some(Action::Conflict));
+        let after = after.unwrap();
+        assert!(
+            after.contains("mine\n") && after.contains("generated\n"),
+            "{after}"
+        );
+    }
+
+    #[test]
+    fn the_record_is_always_the_fresh_render() {
+        assert_eq!(
+            record_step(Some(b"edited by hand"), Some(b"rendered")),
+            (Some(Action::Update), Some(b"rendered".to_vec()))
+        );
+        assert_eq!(
+            record_step(Some(b"same"), Some(b"same")),
+            (Some(Action::Unchanged), Some(b"same".to_vec()))
+        );
+    }
+}

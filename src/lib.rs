@@ -307,7 +307,11 @@ pub fn next_steps(project: &Project, path: &Path) -> String {
          \x20    Documents (CIMD) so public clients (Claude, Cursor, VS Code) can sign in\n\
          \x20 3. Define the scopes: {scopes}\n\
          \n\
-         The MCP endpoint will be {endpoint}; PRODUCTION.md lists what to check before going live.",
+         The MCP endpoint will be {endpoint}; PRODUCTION.md lists what to check before going live.\n\
+         \n\
+         To grow the project later, from its directory (your code is kept, see its README):\n\
+         \x20 mcp-oauth-new add scope NAME / mcp-oauth-new add tool NAME --scopes A,B\n\
+         \x20 mcp-oauth-new update    (after editing mcp-oauth.yaml or upgrading mcp-oauth-new)",
         dir = shell_path(path),
         public_metadata = render::metadata_url(&project.resource).unwrap_or_default(),
         env = project.environment_url,

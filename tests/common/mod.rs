@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_mcp-oauth-new");
 
@@ -40,4 +42,81 @@ pub fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut out = BTreeMap::new();
     walk(root, root, &mut out);
     out
+}
+
+/// One cargo at a time: generated projects share a target directory, and the
+/// machine's cores are better spent on one build than split across several.
+static CARGO: Mutex<()> = Mutex::new(());
+
+/// The target directory every generated project is built in, so only the
+/// first build compiles their dependencies.
+pub fn shared_target() -> PathBuf {
+    std::env::var_os("MCP_OAUTH_NEW_GENERATED_TARGET")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/generated"))
+}
+
+fn cargo(project: &Path, args: &[&str]) {
+    let output = Command::new(env!("CARGO"))
+        .args(args)
+        .current_dir(project)
+        .env("CARGO_TARGET_DIR", shared_target())
+        .env("CARGO_INCREMENTAL", "0")
+        .env("CARGO_TERM_COLOR", "never")
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("running cargo");
+    assert!(
+        output.status.success(),
+        "`cargo {}` failed in {}:\n{}\n{}",
+        args.join(" "),
+        project.display(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// What a user runs on a generated project, in the shared target directory:
+/// `cargo fmt --check`, `build`, `test` and `clippy -D warnings`.
+pub fn build_test_lint(project: &Path) {
+    let _one_at_a_time = CARGO
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    cargo(project, &["fmt", "--check"]);
+    cargo(project, &["build", "--locked"]);
+    cargo(project, &["test", "--locked"]);
+    cargo(
+        project,
+        &[
+            "clippy",
+            "--locked",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    );
+}
+
+/// Runs git in `dir` with a fixed identity; returns its standard output.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("running git");
+    assert!(
+        output.status.success(),
+        "git {} failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
 }

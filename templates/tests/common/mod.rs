@@ -338,14 +338,3 @@ impl TestServer {
         )
     }
 }
-
-/// The text of a successful tool result.
-pub fn tool_text(reply: &Reply) -> String {
-    let message = reply.message.as_ref().expect("a JSON-RPC response");
-    let result = &message["result"];
-    assert_eq!(result["isError"], json!(false), "{message}");
-    result["content"][0]["text"]
-        .as_str()
-        .expect("text content")
-        .to_owned()
-}

@@ -33,3 +33,66 @@ fn readme_project_builds_tests_and_lints_clean() {
 fn hostile_project_builds_tests_and_lints_clean() {
     generate_build_test_lint("hostile");
 }
+
+/// Fail closed: a `#[tool]` method added by hand without its entry in
+/// `TOOL_SCOPES` makes the project's own tests fail and its server refuse to
+/// start, naming the tool.
+#[test]
+fn a_tool_added_by_hand_without_a_scope_entry_fails_the_tests_and_stops_the_server() {
+    let dir = TempDir::new().unwrap();
+    let project = dir.path().join("readme");
+    common::cmd()
+        .arg(&project)
+        .args(["--vcs", "none", "--quiet", "--answers"])
+        .arg(common::fixture("readme"))
+        .assert()
+        .success();
+    let tools = project.join("src/tools.rs");
+    let text = std::fs::read_to_string(&tools).unwrap();
+    let end = text.rfind("}\n").unwrap();
+    let added = "\n    #[tool(name = \"added_by_hand\")]\n    async fn added_by_hand(&self) -> Result<CallToolResult, ErrorData> {\n        Ok(CallToolResult::success(Vec::new()))\n    }\n";
+    std::fs::write(&tools, format!("{}{added}{}", &text[..end], &text[end..])).unwrap();
+
+    let _one_at_a_time = common::one_cargo_at_a_time();
+    let tests = common::cargo(&project, &["test", "--locked", "--test", "scopes"]);
+    let output = String::from_utf8_lossy(&tests.stdout);
+    assert!(!tests.status.success(), "the tests passed:\n{output}");
+    assert!(
+        output.contains("the tool added_by_hand has no entry in TOOL_SCOPES"),
+        "{output}\n{}",
+        String::from_utf8_lossy(&tests.stderr)
+    );
+
+    // Run the binary itself, on a free port, and give it a bounded time: a
+    // server that starts anyway must fail the test, not hang it.
+    let build = common::cargo(&project, &["build", "--locked", "--quiet"]);
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let mut server = std::process::Command::new(common::shared_target().join("debug/todo-mcp"))
+        .env("MCP_LISTEN_ADDR", "127.0.0.1:0")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            server.kill().unwrap();
+            panic!("the server started with a tool that has no scope entry");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut server.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success(), "{stderr}");
+    assert!(
+        stderr.contains("the tool added_by_hand has no entry in TOOL_SCOPES"),
+        "{stderr}"
+    );
+}

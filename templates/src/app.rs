@@ -1,6 +1,6 @@
 //! The HTTP application: metadata, health check and the protected MCP endpoint.
 
-use std::{future::Future, net::SocketAddr, sync::Arc};
+use std::{fmt, future::Future, net::SocketAddr, sync::Arc};
 
 use axum::{
     Router,
@@ -29,7 +29,7 @@ use crate::{
     error::json_error,
     gate::{self, Gate, MAX_BODY_BYTES},
     mcp::McpServer,
-    metadata,
+    metadata, scopes,
     tools::Tools,
 };
 
@@ -43,10 +43,40 @@ pub struct App {
     pub shutdown: CancellationToken,
 }
 
-pub fn build(config: &Config) -> Result<App, reqwest::Error> {
+/// Why the server cannot be built; start-up stops with it.
+#[derive(Debug)]
+pub enum BuildError {
+    /// A tool without an entry in `scopes::TOOL_SCOPES`, or an entry without a tool.
+    ScopeTable(scopes::TableMismatch),
+    /// The HTTP client for the signing keys could not be set up.
+    HttpClient(reqwest::Error),
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::ScopeTable(mismatch) => mismatch.fmt(f),
+            BuildError::HttpClient(error) => {
+                write!(
+                    f,
+                    "cannot set up the HTTP client for the signing keys: {error}"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+/// Builds the server. Fails closed: a tool served without an entry in the
+/// scope table stops start-up, naming it.
+pub fn build(config: &Config) -> Result<App, BuildError> {
+    let served = Tools::tool_router().list_all();
+    scopes::check_table(served.iter().map(|tool| tool.name.as_ref()))
+        .map_err(BuildError::ScopeTable)?;
     let shutdown = CancellationToken::new();
     let challenge = Arc::new(Challenge::new(config));
-    let auth = Arc::new(Auth::new(config, challenge.clone())?);
+    let auth = Arc::new(Auth::new(config, challenge.clone()).map_err(BuildError::HttpClient)?);
     let gate = Arc::new(Gate::new(challenge, config.stateless));
     let trusted = Arc::new(Trusted::new(config));
 

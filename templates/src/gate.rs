@@ -19,6 +19,7 @@ use axum::{
 };
 use rmcp::transport::streamable_http_server::session::local::SessionConfig;
 use serde::Deserialize;
+use serde_json::Value;
 
 use crate::{
     auth::{Challenge, Claims},
@@ -115,6 +116,8 @@ struct Message<'a> {
 
 #[derive(Deserialize)]
 struct ToolCall<'a> {
+    #[serde(default)]
+    id: Value,
     #[serde(borrow)]
     params: ToolCallParams<'a>,
 }
@@ -191,21 +194,28 @@ async fn check_post(gate: &Gate, claims: &Claims, request: Request) -> Result<Re
         .await
         .map_err(|_| body_too_large())?;
 
-    if let Some(tool) =
+    if let Some((id, tool)) =
         called_tool(&bytes).map_err(|(code, message)| jsonrpc_error(code, message))?
-        && let Some(required) = scopes::required_for(&tool)
-        && !claims.has_all(required)
     {
-        tracing::warn!(tool = %tool, sub = %claims.sub, client_id = ?claims.client_id, status = 403, reason = "insufficient scope", "request refused");
-        let description = format!("The tool {tool} needs the scopes: {}", required.join(" "));
-        return Err(gate.challenge.insufficient_scope(required, &description));
+        // Fail closed: a tool the scope table does not hold never runs,
+        // whatever the router serves.
+        let Some(required) = scopes::required_for(&tool) else {
+            tracing::warn!(sub = %claims.sub, client_id = ?claims.client_id, reason = "tool not in the scope table", "request refused");
+            return Err(unknown_tool(id));
+        };
+        if !claims.has_all(required) {
+            tracing::warn!(tool = %tool, sub = %claims.sub, client_id = ?claims.client_id, status = 403, reason = "insufficient scope", "request refused");
+            let description = format!("The tool {tool} needs the scopes: {}", required.join(" "));
+            return Err(gate.challenge.insufficient_scope(required, &description));
+        }
     }
     Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
-/// The tool a `tools/call` names; `None` for other messages. A body the gate
-/// cannot read is refused here, so rmcp never acts on a message the gate did not check.
-fn called_tool(body: &Bytes) -> Result<Option<String>, (i64, &'static str)> {
+/// The request id and the tool a `tools/call` names; `None` for other
+/// messages. A body the gate cannot read is refused here, so rmcp never acts
+/// on a message the gate did not check.
+fn called_tool(body: &Bytes) -> Result<Option<(Value, String)>, (i64, &'static str)> {
     if body.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'[') {
         return Err((-32600, "Batch requests are not supported"));
     }
@@ -215,7 +225,7 @@ fn called_tool(body: &Bytes) -> Result<Option<String>, (i64, &'static str)> {
     }
     let call: ToolCall<'_> =
         serde_json::from_slice(body).map_err(|_| (-32602, "tools/call needs params.name"))?;
-    Ok(Some(call.params.name.into_owned()))
+    Ok(Some((call.id, call.params.name.into_owned())))
 }
 
 fn jsonrpc_error(code: i64, message: &str) -> Response {
@@ -225,6 +235,17 @@ fn jsonrpc_error(code: i64, message: &str) -> Response {
         "error": { "code": code, "message": message },
     });
     (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+}
+
+/// The JSON-RPC answer to a call of a tool the scope table does not hold,
+/// as rmcp answers a call of a tool it does not serve.
+fn unknown_tool(id: Value) -> Response {
+    let body = serde_json::json!({
+        "jsonrpc": "2.0",
+        "id": id,
+        "error": { "code": -32602, "message": "Unknown tool" },
+    });
+    (StatusCode::OK, axum::Json(body)).into_response()
 }
 
 fn body_too_large() -> Response {

@@ -32,7 +32,7 @@ async fn main() -> ExitCode {
     let app = match app::build(&config) {
         Ok(app) => app,
         Err(error) => {
-            eprintln!("error: cannot set up the HTTP client for the signing keys: {error}");
+            eprintln!("error: {error}");
             return ExitCode::FAILURE;
         }
     };

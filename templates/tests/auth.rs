@@ -249,6 +249,26 @@ async fn tools_list_shows_every_tool_to_any_valid_token() {
 }
 
 #[tokio::test]
+async fn a_call_of_a_tool_the_scope_table_does_not_hold_never_reaches_a_tool() {
+    let server = TestServer::start().await;
+    let every_scope: Vec<&str> = scopes::supported().collect();
+    let token = token(&every_scope.join(" "));
+    let session = server.initialize(&token).await;
+    let reply = server
+        .call_tool(&token, session.as_deref(), "no_such_tool", json!({}))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let message = reply.message.expect("a JSON-RPC response");
+    assert_eq!(message["id"], json!(2), "{message}");
+    assert_eq!(message["error"]["code"], json!(-32602), "{message}");
+    assert_eq!(
+        message["error"]["message"],
+        json!("Unknown tool"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
 async fn a_session_belongs_to_the_principal_that_created_it() {
     let server = TestServer::start().await;
     let owner = token("");

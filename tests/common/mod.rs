@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::Mutex;
+use std::process::{Command, Output};
+use std::sync::{Mutex, MutexGuard};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_mcp-oauth-new");
 
@@ -56,8 +56,9 @@ pub fn shared_target() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/generated"))
 }
 
-fn cargo(project: &Path, args: &[&str]) {
-    let output = Command::new(env!("CARGO"))
+/// Runs cargo in a generated project, in the shared target directory.
+pub fn cargo(project: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO"))
         .args(args)
         .current_dir(project)
         .env("CARGO_TARGET_DIR", shared_target())
@@ -65,7 +66,11 @@ fn cargo(project: &Path, args: &[&str]) {
         .env("CARGO_TERM_COLOR", "never")
         .env_remove("RUSTFLAGS")
         .output()
-        .expect("running cargo");
+        .expect("running cargo")
+}
+
+fn cargo_ok(project: &Path, args: &[&str]) {
+    let output = cargo(project, args);
     assert!(
         output.status.success(),
         "`cargo {}` failed in {}:\n{}\n{}",
@@ -76,16 +81,21 @@ fn cargo(project: &Path, args: &[&str]) {
     );
 }
 
+/// Holds the shared target directory for one cargo at a time.
+pub fn one_cargo_at_a_time() -> MutexGuard<'static, ()> {
+    CARGO
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// What a user runs on a generated project, in the shared target directory:
 /// `cargo fmt --check`, `build`, `test` and `clippy -D warnings`.
 pub fn build_test_lint(project: &Path) {
-    let _one_at_a_time = CARGO
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    cargo(project, &["fmt", "--check"]);
-    cargo(project, &["build", "--locked"]);
-    cargo(project, &["test", "--locked"]);
-    cargo(
+    let _one_at_a_time = one_cargo_at_a_time();
+    cargo_ok(project, &["fmt", "--check"]);
+    cargo_ok(project, &["build", "--locked"]);
+    cargo_ok(project, &["test", "--locked"]);
+    cargo_ok(
         project,
         &[
             "clippy",

@@ -29,6 +29,7 @@ pub fn tool(answers: &mut Answers, tool: ToolAnswer) -> Result<(), Error> {
                 "`{scope}` is not a declared scope; declare it first with \
                  `mcp-oauth-new add scope {scope}`"
             ),
+            missing: false,
         })
         .collect();
     if !problems.is_empty() {

@@ -9,9 +9,13 @@ use crate::answers::Problems;
 pub enum Error {
     /// The answers are invalid or incomplete; nothing was written.
     Invalid(Problems),
-    /// The answers file could not be read or parsed, or rendering failed;
+    /// An input could not be read: the answers file or standard input, a
+    /// prompt, a project's base record. The user can fix it; nothing was
+    /// written.
+    Input(anyhow::Error),
+    /// A bug in mcp-oauth-new itself (a template that does not render, say);
     /// nothing was written.
-    Failed(anyhow::Error),
+    Internal(anyhow::Error),
     /// The operation was refused (for example a non-empty target without
     /// `--force`); nothing was written.
     Refused(String),
@@ -29,7 +33,11 @@ impl Error {
     /// The process exit code for this failure.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Invalid(_) | Error::Failed(_) | Error::Refused(_) | Error::ChecksFailed(_) => 1,
+            Error::Invalid(_)
+            | Error::Input(_)
+            | Error::Internal(_)
+            | Error::Refused(_)
+            | Error::ChecksFailed(_) => 1,
             Error::Write(_) => 3,
             Error::Conflicts(_) => 4,
         }
@@ -40,7 +48,13 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Invalid(problems) => write!(f, "{problems}"),
-            Error::Failed(error) | Error::Write(error) => write!(f, "{error:#}"),
+            Error::Input(error) | Error::Write(error) => write!(f, "{error:#}"),
+            Error::Internal(error) => write!(
+                f,
+                "internal error: {error:#}. This is a bug in mcp-oauth-new {}; please report \
+                 it with the command and answers that caused it",
+                env!("CARGO_PKG_VERSION")
+            ),
             Error::Refused(reason) => f.write_str(reason),
             Error::ChecksFailed(1) => f.write_str("1 check failed"),
             Error::ChecksFailed(n) => write!(f, "{n} checks failed"),

@@ -53,7 +53,7 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
         write::check_target(&absolute(path)?, cli.force)?;
     }
     if interactive {
-        prompt::fill(&mut answers, &mut path).map_err(Error::Failed)?;
+        prompt::fill(&mut answers, &mut path).map_err(Error::Input)?;
     }
     let target = path.as_deref().map(absolute).transpose()?;
     let dir_name = target
@@ -68,10 +68,10 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
     };
     let files = render(&project)
         .and_then(|files| base::with_record(render::GENERATOR_VERSION, files))
-        .map_err(Error::Failed)?;
+        .map_err(Error::Internal)?;
     let existing = write::check_target(&target, cli.force)?;
 
-    if interactive && !cli.dry_run && !prompt::confirm(&project, &path).map_err(Error::Failed)? {
+    if interactive && !cli.dry_run && !prompt::confirm(&project, &path).map_err(Error::Input)? {
         return Err(Error::Refused("cancelled; nothing was written".to_string()));
     }
     if cli.dry_run {
@@ -154,7 +154,7 @@ fn run_add(command: &AddCommand) -> Result<(), Error> {
                     &format!("Scopes `{}` needs (none = any valid token)", args.name),
                     &declared,
                 )
-                .map_err(Error::Failed)?,
+                .map_err(Error::Input)?,
                 None => {
                     return Err(Error::Refused(format!(
                         "missing --scopes: the scopes `{}` needs, comma-separated (declared: \
@@ -169,11 +169,11 @@ fn run_add(command: &AddCommand) -> Result<(), Error> {
                 }
             };
             let description = match &args.description {
-                None if interactive => prompt::description().map_err(Error::Failed)?,
+                None if interactive => prompt::description().map_err(Error::Input)?,
                 description => description.clone(),
             };
             let arguments = if args.arguments.is_empty() && interactive {
-                prompt::arguments().map_err(Error::Failed)?
+                prompt::arguments().map_err(Error::Input)?
             } else {
                 args.arguments.clone()
             };
@@ -194,11 +194,11 @@ fn run_add(command: &AddCommand) -> Result<(), Error> {
                     &format!("Scopes that `{}` also grants", args.name),
                     &declared,
                 )
-                .map_err(Error::Failed)?,
+                .map_err(Error::Input)?,
                 None => Vec::new(),
             };
             let description = match &args.description {
-                None if interactive => prompt::description().map_err(Error::Failed)?,
+                None if interactive => prompt::description().map_err(Error::Input)?,
                 description => description.clone(),
             };
             add::scope(
@@ -253,12 +253,12 @@ fn load_answers(source: &Path) -> Result<Answers, Error> {
         io::stdin()
             .read_to_string(&mut text)
             .context("reading answers from standard input")
-            .map_err(Error::Failed)?;
+            .map_err(Error::Input)?;
         (text, "<stdin>".to_string())
     } else {
         let text = fs::read_to_string(source)
             .with_context(|| format!("reading the answers file {}", source.display()))
-            .map_err(Error::Failed)?;
+            .map_err(Error::Input)?;
         (text, source.display().to_string())
     };
     Answers::from_yaml(&text, &name)

@@ -165,7 +165,7 @@ pub fn plan(root: &Path, base: &Base, theirs: &Files, version: &str) -> Result<P
             });
         }
     }
-    let record = base::pack(version, theirs).map_err(Error::Failed)?;
+    let record = base::pack(version, theirs).map_err(Error::Internal)?;
     let record_before = read_ours(root, Path::new(base::PATH))?;
     Ok(Plan {
         from: base.version.clone(),
@@ -235,7 +235,7 @@ fn read_ours(root: &Path, path: &Path) -> Result<Option<Vec<u8>>, Error> {
              update again (nothing was written)",
             full.display()
         ))),
-        Err(error) => Err(Error::Failed(
+        Err(error) => Err(Error::Input(
             anyhow::Error::new(error).context(format!("reading {}", full.display())),
         )),
     }
@@ -270,8 +270,8 @@ pub fn run(
 ) -> Result<(), Error> {
     let dir_name = root.file_name().and_then(|name| name.to_str());
     let project = answers.validate(dir_name)?;
-    let theirs = templates.render(&project).map_err(Error::Failed)?;
-    let base = base::read(root).map_err(Error::Failed)?.ok_or_else(|| {
+    let theirs = templates.render(&project).map_err(Error::Internal)?;
+    let base = base::read(root).map_err(Error::Input)?.ok_or_else(|| {
         Error::Refused(format!(
             "{} has no base record ({}), the exact files the generator last wrote, so \
              update cannot tell your changes from the generator's. Projects generated \
@@ -293,7 +293,7 @@ pub fn run(
             .filter(|path| path != Path::new(RECORD))
             .chain([PathBuf::from(base::PATH)])
             .collect();
-        let dirty = git::uncommitted(root, &guarded).map_err(Error::Failed)?;
+        let dirty = git::uncommitted(root, &guarded).map_err(Error::Input)?;
         if let Some(dirty) = dirty.filter(|dirty| !dirty.is_empty()) {
             return Err(Error::Refused(format!(
                 "uncommitted changes to generated files: {}. Commit or stash them first, so \

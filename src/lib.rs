@@ -11,6 +11,7 @@ pub mod base;
 pub mod check;
 pub mod cli;
 pub mod error;
+pub mod git;
 pub mod prompt;
 pub mod render;
 pub mod update;
@@ -80,7 +81,7 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
     }
     let written = write::write(&target, &files, existing)?;
     let vcs = match cli.vcs {
-        Vcs::Git => Some(write::init_git(&target)),
+        Vcs::Git => Some(git::init(&target)),
         Vcs::None => None,
     };
     if !cli.quiet {
@@ -91,7 +92,7 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
                 file.display()
             );
         }
-        if let Some(write::Vcs::Failed(reason)) = &vcs {
+        if let Some(git::Init::Failed(reason)) = &vcs {
             eprintln!(
                 "{} git init skipped: {reason}",
                 style("warning:").yellow().bold()

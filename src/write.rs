@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::{Context as _, Result};
 
@@ -216,39 +215,5 @@ fn parent_dir(target: &Path) -> PathBuf {
     match target.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
-    }
-}
-
-/// The outcome of `--vcs git`.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Vcs {
-    Initialized,
-    /// The target is inside an existing work tree, as `cargo new` checks.
-    InsideWorkTree,
-    /// `git` is missing or failed; a warning, not an error.
-    Failed(String),
-}
-
-/// Runs `git init` in `target` unless it is already inside a git work tree.
-pub fn init_git(target: &Path) -> Vcs {
-    let inside = Command::new("git")
-        .args(["rev-parse", "--is-inside-work-tree"])
-        .current_dir(target)
-        .output();
-    match inside {
-        Err(error) => return Vcs::Failed(format!("could not run git: {error}")),
-        Ok(output) if output.status.success() && output.stdout.starts_with(b"true") => {
-            return Vcs::InsideWorkTree;
-        }
-        Ok(_) => {}
-    }
-    match Command::new("git")
-        .args(["init", "--quiet"])
-        .current_dir(target)
-        .output()
-    {
-        Ok(output) if output.status.success() => Vcs::Initialized,
-        Ok(output) => Vcs::Failed(String::from_utf8_lossy(&output.stderr).trim().to_string()),
-        Err(error) => Vcs::Failed(format!("could not run git: {error}")),
     }
 }

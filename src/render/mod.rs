@@ -33,6 +33,11 @@ static TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 /// The suffix that marks a template; it is removed from the generated path.
 const TEMPLATE_SUFFIX: &str = ".jinja";
 
+/// The templates that do not apply to every project: one that renders to
+/// nothing is not generated (the tool tests of a server without tools). Any
+/// other template that renders empty is a bug, reported rather than skipped.
+const OMITTED_WHEN_EMPTY: [&str; 1] = ["tests/tools.rs.jinja"];
+
 /// This generator's version, recorded in generated projects.
 pub const GENERATOR_VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -127,10 +132,13 @@ impl Templates {
                         .get_template(name)?
                         .render(Serde(&context))
                         .with_context(|| format!("rendering template {name}"))?;
-                    // A template that renders to nothing does not apply to this
-                    // project (e.g. the tool tests of a server without tools).
                     if !text.trim().is_empty() {
                         files.insert(PathBuf::from(path), text.into_bytes());
+                    } else if !OMITTED_WHEN_EMPTY.contains(&name.as_str()) {
+                        anyhow::bail!(
+                            "template {name} rendered to nothing, and only {} may",
+                            OMITTED_WHEN_EMPTY.join(", ")
+                        );
                     }
                 }
                 None => {
@@ -174,7 +182,8 @@ impl Templates {
     }
 }
 
-/// The root package's name in `templates/Cargo.lock`.
+/// The root package's name in `templates/Cargo.lock`: the README example's,
+/// which `scripts/refresh-template-lock.sh` generates to refresh the file.
 const TEMPLATE_PACKAGE: &str = "todo-mcp";
 
 /// The template's lockfile (the dependency versions every generated project
@@ -236,6 +245,46 @@ mod tests {
         assert_eq!(
             metadata_url("https://mcp.example.com").unwrap(),
             "https://mcp.example.com/.well-known/oauth-protected-resource"
+        );
+    }
+
+    #[test]
+    fn only_the_listed_templates_may_render_empty() {
+        let dir = tempfile::TempDir::new().unwrap();
+        fs::create_dir_all(dir.path().join("tests")).unwrap();
+        fs::write(
+            dir.path().join("tests/tools.rs.jinja"),
+            "{% if false %}x{% endif %}",
+        )
+        .unwrap();
+        fs::write(dir.path().join("kept.md.jinja"), "{{ name }}\n").unwrap();
+        let answers = crate::Answers::from_yaml(
+            "server_url: https://a.example\nscalekit: {environment_url: https://b.example, \
+             resource_id: r}\n",
+            "test",
+        )
+        .unwrap();
+        let project = answers.validate(Some("p")).unwrap();
+        let files = Templates::from_dir(dir.path(), "1")
+            .unwrap()
+            .render(&project)
+            .unwrap();
+        assert_eq!(files.keys().collect::<Vec<_>>(), [Path::new("kept.md")]);
+
+        fs::write(
+            dir.path().join("empty.md.jinja"),
+            "{% if false %}x{% endif %}",
+        )
+        .unwrap();
+        let error = Templates::from_dir(dir.path(), "1")
+            .unwrap()
+            .render(&project)
+            .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("empty.md.jinja rendered to nothing"),
+            "{error}"
         );
     }
 }

@@ -6,7 +6,6 @@
 //! file now, *theirs* the new render. The plan is made in memory first; then
 //! it is printed (`--dry-run`) or applied all at once.
 
-pub mod git;
 mod merge;
 
 use std::collections::BTreeSet;
@@ -19,6 +18,7 @@ pub use merge::{Labels, Merged, merge};
 use crate::answers::Answers;
 use crate::base::{self, Base};
 use crate::error::Error;
+use crate::git;
 use crate::render::{Files, Templates};
 use crate::write::{self, Change, Changes};
 

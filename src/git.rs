@@ -1,23 +1,55 @@
-//! The one question `update` asks git: which of these files have changes that
-//! are not committed? A project outside a work tree, or a machine without
-//! git, has nothing to protect this way and is not asked.
+//! The two things this tool asks of git: to start a repository in a new
+//! project, and which generated files have changes that are not committed.
+//! A machine without git, or a project outside a work tree, is not an error.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context as _, Result, bail};
 
+/// What `git init` did for a new project.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Init {
+    Initialized,
+    /// The target is inside an existing work tree, as `cargo new` checks.
+    InsideWorkTree,
+    /// `git` is missing or failed; a warning, not an error.
+    Failed(String),
+}
+
+/// Runs `git init` in `target` unless it is already inside a git work tree.
+pub fn init(target: &Path) -> Init {
+    match inside_work_tree(target) {
+        Err(error) => return Init::Failed(format!("could not run git: {error}")),
+        Ok(true) => return Init::InsideWorkTree,
+        Ok(false) => {}
+    }
+    match Command::new("git")
+        .args(["init", "--quiet"])
+        .current_dir(target)
+        .output()
+    {
+        Ok(output) if output.status.success() => Init::Initialized,
+        Ok(output) => Init::Failed(String::from_utf8_lossy(&output.stderr).trim().to_string()),
+        Err(error) => Init::Failed(format!("could not run git: {error}")),
+    }
+}
+
+/// Whether `dir` is inside a git work tree; an error when git cannot run.
+fn inside_work_tree(dir: &Path) -> std::io::Result<bool> {
+    let output = Command::new("git")
+        .args(["rev-parse", "--is-inside-work-tree"])
+        .current_dir(dir)
+        .output()?;
+    Ok(output.status.success() && output.stdout.starts_with(b"true"))
+}
+
 /// The paths among `paths` (relative to `root`) that differ from the index
 /// or HEAD, or are untracked; `None` when `root` is not in a git work tree.
 pub fn uncommitted(root: &Path, paths: &[PathBuf]) -> Result<Option<Vec<String>>> {
-    let inside = Command::new("git")
-        .args(["rev-parse", "--is-inside-work-tree"])
-        .current_dir(root)
-        .output();
-    match inside {
-        Ok(output) if output.status.success() && output.stdout.starts_with(b"true") => {}
+    if !inside_work_tree(root).unwrap_or(false) {
         // Not a work tree, or no git at all.
-        _ => return Ok(None),
+        return Ok(None);
     }
     let mut command = Command::new("git");
     command

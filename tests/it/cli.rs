@@ -1,12 +1,11 @@
 //! The command line, run as users and CI run it.
 
-mod common;
-
 use std::fs;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{cmd, fixture, tree};
+use crate::common;
+use crate::common::{cmd, fixture, tree};
 use predicates::prelude::*;
 use predicates::str::contains;
 use tempfile::TempDir;

@@ -1,11 +1,10 @@
 //! The interactive prompts, driven through a pseudo-terminal from start to a
 //! written project.
 
-mod common;
-
 use std::fs;
 use std::process::Command;
 
+use crate::common;
 use rexpect::reader::Options;
 use rexpect::session::spawn_with_options;
 use tempfile::TempDir;

@@ -1,10 +1,9 @@
 //! Every generated file of every answer fixture, snapshotted, so a change to a
 //! template shows up as a reviewable diff.
 
-mod common;
-
 use std::fs;
 
+use crate::common;
 use mcp_oauth_new::{Answers, render};
 
 fn snapshot_fixture(fixture: &str) {
@@ -17,6 +16,8 @@ fn snapshot_fixture(fixture: &str) {
     assert!(files.len() > 10, "{fixture}: only {} files", files.len());
     let mut settings = insta::Settings::clone_current();
     settings.set_prepend_module_to_snapshot(false);
+    // Beside the other suites, where a reviewer looks for them.
+    settings.set_snapshot_path("../snapshots");
     settings.set_omit_expression(true);
     settings.bind(|| {
         for (path, contents) in &files {

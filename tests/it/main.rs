@@ -1,0 +1,12 @@
+//! The fast integration tests, in one binary as cargo and uv keep theirs: the
+//! CLI, `check`, the layout rules, the prompts and the snapshots. The suites
+//! that build generated projects (`tests/generated.rs`, `tests/update.rs`,
+//! `tests/e2e.rs`) stay apart.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod cli;
+mod layout;
+mod prompt;
+mod snapshots;

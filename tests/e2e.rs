@@ -6,6 +6,8 @@
 //! suite with `node --test`. Node.js 20 or later and npm are required: without
 //! them the test fails, it does not skip.
 
+mod common;
+
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -21,12 +23,6 @@ const STAMP: &str = ".mcp-oauth-new-package-lock.json";
 
 fn e2e_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e")
-}
-
-fn shared_target() -> PathBuf {
-    std::env::var_os("MCP_OAUTH_NEW_GENERATED_TARGET")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/generated"))
 }
 
 /// The program's `--version`, or a failure saying what to install.
@@ -159,7 +155,7 @@ fn the_official_typescript_sdk_drives_a_generated_server() {
         .current_dir(&dir)
         .env("MCP_OAUTH_NEW_BIN", env!("CARGO_BIN_EXE_mcp-oauth-new"))
         .env("CARGO", env!("CARGO"))
-        .env("MCP_OAUTH_NEW_GENERATED_TARGET", shared_target())
+        .env("MCP_OAUTH_NEW_GENERATED_TARGET", common::shared_target())
         .env("NO_COLOR", "1")
         .env_remove("FORCE_COLOR");
     let output = run(suite, "`node --test` in tests/e2e", SUITE_TIMEOUT);

@@ -2,8 +2,97 @@
 //! made without editing YAML by hand. The new entry joins the answers here;
 //! the answers are then validated as a whole and the project updated.
 
+use std::io::{self, IsTerminal};
+
 use crate::answers::{Answers, Problem, Problems, ScopeAnswer, ToolAnswer};
+use crate::cli::AddCommand;
 use crate::error::Error;
+use crate::render::Templates;
+use crate::{prompt, update};
+
+/// `add tool` and `add scope`: the new entry from flags, or prompts on a
+/// terminal, joins the recorded answers; then the project is updated.
+pub fn run(command: &AddCommand) -> Result<(), Error> {
+    let interactive = io::stdin().is_terminal() && io::stderr().is_terminal();
+    let (path, flags) = match command {
+        AddCommand::Tool(args) => (&args.path, args.flags),
+        AddCommand::Scope(args) => (&args.path, args.flags),
+    };
+    let root = crate::project_root(path)?;
+    let mut answers = crate::load_answers(&root.join(update::RECORD))?;
+    let declared: Vec<String> = answers
+        .scopes
+        .iter()
+        .flatten()
+        .map(|scope| scope.name.clone())
+        .collect();
+    match command {
+        AddCommand::Tool(args) => {
+            let scopes = match &args.scopes {
+                Some(list) => split_list(list),
+                None if interactive => prompt::pick_scopes(
+                    &format!("Scopes `{}` needs (none = any valid token)", args.name),
+                    &declared,
+                )
+                .map_err(Error::Input)?,
+                None => {
+                    return Err(Error::Refused(format!(
+                        "missing --scopes: the scopes `{}` needs, comma-separated (declared: \
+                         {}), or --scopes '' for any valid token; nothing was written",
+                        args.name,
+                        if declared.is_empty() {
+                            "none".to_string()
+                        } else {
+                            declared.join(", ")
+                        }
+                    )));
+                }
+            };
+            let description = match &args.description {
+                None if interactive => prompt::description().map_err(Error::Input)?,
+                description => description.clone(),
+            };
+            let arguments = if args.arguments.is_empty() && interactive {
+                prompt::arguments().map_err(Error::Input)?
+            } else {
+                args.arguments.clone()
+            };
+            tool(
+                &mut answers,
+                ToolAnswer {
+                    name: args.name.clone(),
+                    description,
+                    scopes: Some(scopes),
+                    arguments,
+                },
+            )?;
+        }
+        AddCommand::Scope(args) => {
+            let includes = match &args.includes {
+                Some(list) => split_list(list),
+                None if interactive => prompt::pick_scopes(
+                    &format!("Scopes that `{}` also grants", args.name),
+                    &declared,
+                )
+                .map_err(Error::Input)?,
+                None => Vec::new(),
+            };
+            let description = match &args.description {
+                None if interactive => prompt::description().map_err(Error::Input)?,
+                description => description.clone(),
+            };
+            scope(
+                &mut answers,
+                ScopeAnswer {
+                    name: args.name.clone(),
+                    description,
+                    includes,
+                },
+            )?;
+        }
+    }
+    update::run(&root, &answers, &Templates::embedded(), flags.into())
+}
 
 /// Adds `tool` to `answers`. Its scopes must be declared already: an unknown
 /// one is an error that says how to declare it.

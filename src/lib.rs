@@ -37,7 +37,7 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
     match &cli.command {
         Some(Command::Check(args)) => return run_check(args),
         Some(Command::Update(args)) => return run_update(args),
-        Some(Command::Add(command)) => return run_add(command),
+        Some(Command::Add(command)) => return add::run(command),
         None => {}
     }
     if cli.example_answers {
@@ -131,92 +131,8 @@ fn run_update(args: &UpdateArgs) -> Result<(), Error> {
     update::run(&root, &answers, &Templates::embedded(), args.flags.into())
 }
 
-/// `add tool` and `add scope`: the new entry from flags, or prompts on a
-/// terminal, joins the recorded answers; then the project is updated.
-fn run_add(command: &AddCommand) -> Result<(), Error> {
-    let interactive = io::stdin().is_terminal() && io::stderr().is_terminal();
-    let (path, flags) = match command {
-        AddCommand::Tool(args) => (&args.path, args.flags),
-        AddCommand::Scope(args) => (&args.path, args.flags),
-    };
-    let root = project_root(path)?;
-    let mut answers = load_answers(&root.join(update::RECORD))?;
-    let declared: Vec<String> = answers
-        .scopes
-        .iter()
-        .flatten()
-        .map(|scope| scope.name.clone())
-        .collect();
-    match command {
-        AddCommand::Tool(args) => {
-            let scopes = match &args.scopes {
-                Some(list) => add::split_list(list),
-                None if interactive => prompt::pick_scopes(
-                    &format!("Scopes `{}` needs (none = any valid token)", args.name),
-                    &declared,
-                )
-                .map_err(Error::Input)?,
-                None => {
-                    return Err(Error::Refused(format!(
-                        "missing --scopes: the scopes `{}` needs, comma-separated (declared: \
-                         {}), or --scopes '' for any valid token; nothing was written",
-                        args.name,
-                        if declared.is_empty() {
-                            "none".to_string()
-                        } else {
-                            declared.join(", ")
-                        }
-                    )));
-                }
-            };
-            let description = match &args.description {
-                None if interactive => prompt::description().map_err(Error::Input)?,
-                description => description.clone(),
-            };
-            let arguments = if args.arguments.is_empty() && interactive {
-                prompt::arguments().map_err(Error::Input)?
-            } else {
-                args.arguments.clone()
-            };
-            add::tool(
-                &mut answers,
-                answers::ToolAnswer {
-                    name: args.name.clone(),
-                    description,
-                    scopes: Some(scopes),
-                    arguments,
-                },
-            )?;
-        }
-        AddCommand::Scope(args) => {
-            let includes = match &args.includes {
-                Some(list) => add::split_list(list),
-                None if interactive => prompt::pick_scopes(
-                    &format!("Scopes that `{}` also grants", args.name),
-                    &declared,
-                )
-                .map_err(Error::Input)?,
-                None => Vec::new(),
-            };
-            let description = match &args.description {
-                None if interactive => prompt::description().map_err(Error::Input)?,
-                description => description.clone(),
-            };
-            add::scope(
-                &mut answers,
-                answers::ScopeAnswer {
-                    name: args.name.clone(),
-                    description,
-                    includes,
-                },
-            )?;
-        }
-    }
-    update::run(&root, &answers, &Templates::embedded(), flags.into())
-}
-
 /// The directory of an existing generated project.
-fn project_root(path: &Path) -> Result<PathBuf, Error> {
+pub(crate) fn project_root(path: &Path) -> Result<PathBuf, Error> {
     let root = absolute(path)?;
     if !root.join(update::RECORD).is_file() {
         return Err(Error::Refused(format!(
@@ -248,7 +164,7 @@ pub fn report_error(error: &Error) {
     eprintln!("{} {error}", style("error:").red().bold());
 }
 
-fn load_answers(source: &Path) -> Result<Answers, Error> {
+pub(crate) fn load_answers(source: &Path) -> Result<Answers, Error> {
     let (text, name) = if source == Path::new("-") {
         let mut text = String::new();
         io::stdin()

@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use url::Url;
 
 use crate::answers::{ArgType, ArgumentAnswer, check_argument_name};
-use crate::check::{Options, Secret};
+use crate::check::{CheckId, Options, Secret};
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -257,13 +257,32 @@ fn parse_argument(text: &str) -> Result<ArgumentAnswer, String> {
     })
 }
 
-const CHECK_AFTER_HELP: &str = "\
-Checks (by id): https, metadata-path-inserted, metadata-root, metadata-fields,
-metadata-resource, metadata-cors, authorization-server-metadata, pkce-s256,
-public-client-registration, unauthenticated-401, challenge-resource-metadata,
-challenge-scope, authenticated-initialize, authenticated-tools-list,
-wrong-audience-refused.
+/// `check --help`'s epilogue: the checks' ids, from [`CheckId::ALL`] so the
+/// list cannot fall behind, then [`CHECK_TOKENS_AND_EXIT_CODES`].
+fn check_after_help() -> String {
+    format!("{}\n\n{CHECK_TOKENS_AND_EXIT_CODES}", checks_paragraph())
+}
 
+/// "Checks (by id): https, ...", wrapped at 80 columns like the rest of the
+/// help (clap rewraps it only on a narrower terminal).
+fn checks_paragraph() -> String {
+    const WIDTH: usize = 80;
+    let ids: Vec<&str> = CheckId::ALL.iter().map(|id| id.as_str()).collect();
+    let text = format!("Checks (by id): {}.", ids.join(", "));
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split(' ') {
+        match lines.last_mut() {
+            Some(line) if line.len() + 1 + word.len() <= WIDTH => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines.join("\n")
+}
+
+const CHECK_TOKENS_AND_EXIT_CODES: &str = "\
 Tokens are sent only in Authorization headers and never printed. Prefer the
 environment variables to the flags, so tokens stay out of shell history and
 process lists:
@@ -284,7 +303,7 @@ Exit codes:
 /// the refusal of a token issued for another audience. Prints one row per
 /// check: pass, warn, FAIL or skip, with the reason.
 #[derive(Debug, Args)]
-#[command(after_help = CHECK_AFTER_HELP)]
+#[command(after_help = check_after_help())]
 pub struct CheckArgs {
     /// The MCP endpoint's URL, e.g. https://mcp.example.com/mcp
     #[arg(value_name = "URL", value_parser = parse_server_url)]
@@ -351,4 +370,23 @@ fn parse_server_url(text: &str) -> Result<Url, String> {
         return Err("credentials in the URL are not supported; use --token".to_string());
     }
     Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_help_names_every_check_within_80_columns() {
+        let paragraph = checks_paragraph();
+        let words: Vec<&str> = paragraph
+            .split_whitespace()
+            .map(|w| w.trim_end_matches([',', '.']))
+            .collect();
+        for id in CheckId::ALL {
+            assert!(words.contains(&id.as_str()), "{id} not in:\n{paragraph}");
+        }
+        assert!(paragraph.lines().all(|l| l.len() <= 80), "{paragraph}");
+        assert!(check_after_help().starts_with(&format!("{paragraph}\n\nTokens are sent")));
+    }
 }

@@ -10,7 +10,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use common::cmd;
-use mcp_oauth_new::check::{self, Options, Report, Secret, Status};
+use mcp_oauth_new::check::{self, CheckId, Options, Report, Secret, Status};
 use predicates::str::contains;
 use serde_json::{Value, json};
 use tiny_http::{Header, Method, Request, Response, Server};
@@ -281,7 +281,7 @@ fn probe(faults: Faults) -> Report {
     check::run(&options(&fake.url()))
 }
 
-fn status(report: &Report, id: &str) -> Status {
+fn status(report: &Report, id: CheckId) -> Status {
     report
         .get(id)
         .unwrap_or_else(|| panic!("no check {id} in {report:#?}"))
@@ -402,17 +402,20 @@ fn a_401_without_a_challenge_fails() {
         no_challenge: true,
         ..Faults::default()
     });
-    assert_eq!(status(&report, "unauthenticated-401"), Status::Pass);
-    assert_eq!(status(&report, "challenge-resource-metadata"), Status::Fail);
+    assert_eq!(status(&report, CheckId::Unauthenticated401), Status::Pass);
+    assert_eq!(
+        status(&report, CheckId::ChallengeResourceMetadata),
+        Status::Fail
+    );
     assert!(
         report
-            .get("challenge-resource-metadata")
+            .get(CheckId::ChallengeResourceMetadata)
             .unwrap()
             .reason
             .contains("no WWW-Authenticate"),
         "{report:#?}"
     );
-    assert_eq!(status(&report, "challenge-scope"), Status::Skip);
+    assert_eq!(status(&report, CheckId::ChallengeScope), Status::Skip);
 }
 
 #[test]
@@ -435,13 +438,13 @@ fn an_accepted_wrong_audience_token_fails() {
 
 #[test]
 fn each_fault_is_named_by_its_check() {
-    let cases: [(Faults, &str, Status); 8] = [
+    let cases: [(Faults, CheckId, Status); 8] = [
         (
             Faults {
                 no_scope: true,
                 ..Faults::default()
             },
-            "challenge-scope",
+            CheckId::ChallengeScope,
             Status::Warn,
         ),
         (
@@ -449,7 +452,7 @@ fn each_fault_is_named_by_its_check() {
                 no_cors: true,
                 ..Faults::default()
             },
-            "metadata-cors",
+            CheckId::MetadataCors,
             Status::Warn,
         ),
         (
@@ -457,7 +460,7 @@ fn each_fault_is_named_by_its_check() {
                 no_pkce: true,
                 ..Faults::default()
             },
-            "pkce-s256",
+            CheckId::PkceS256,
             Status::Fail,
         ),
         (
@@ -465,7 +468,7 @@ fn each_fault_is_named_by_its_check() {
                 no_registration: true,
                 ..Faults::default()
             },
-            "public-client-registration",
+            CheckId::PublicClientRegistration,
             Status::Warn,
         ),
         (
@@ -473,7 +476,7 @@ fn each_fault_is_named_by_its_check() {
                 redirect_root_metadata: true,
                 ..Faults::default()
             },
-            "metadata-root",
+            CheckId::MetadataRoot,
             Status::Warn,
         ),
         (
@@ -481,7 +484,7 @@ fn each_fault_is_named_by_its_check() {
                 unprotected: true,
                 ..Faults::default()
             },
-            "unauthenticated-401",
+            CheckId::Unauthenticated401,
             Status::Fail,
         ),
         (
@@ -489,7 +492,7 @@ fn each_fault_is_named_by_its_check() {
                 json_answers: true,
                 ..Faults::default()
             },
-            "authenticated-tools-list",
+            CheckId::AuthenticatedToolsList,
             Status::Pass,
         ),
         (
@@ -497,7 +500,7 @@ fn each_fault_is_named_by_its_check() {
                 foreign_resource: true,
                 ..Faults::default()
             },
-            "metadata-resource",
+            CheckId::MetadataResource,
             Status::Fail,
         ),
     ];
@@ -513,11 +516,14 @@ fn a_rejected_token_fails_the_authenticated_checks_with_the_reason() {
     let mut options = options(&fake.url());
     options.token = Some(Secret::new("expired-token-91c2"));
     let report = check::run(&options);
-    let init = report.get("authenticated-initialize").unwrap();
+    let init = report.get(CheckId::AuthenticatedInitialize).unwrap();
     assert_eq!(init.status, Status::Fail);
     assert!(init.reason.contains("401 Unauthorized"), "{}", init.reason);
     assert!(init.reason.contains("[redacted]"), "{}", init.reason);
-    assert_eq!(status(&report, "authenticated-tools-list"), Status::Skip);
+    assert_eq!(
+        status(&report, CheckId::AuthenticatedToolsList),
+        Status::Skip
+    );
 }
 
 #[test]
@@ -653,17 +659,17 @@ fn an_event_stream_left_open_is_read_only_up_to_the_answer() {
         start.elapsed()
     );
     assert_eq!(
-        status(&report, "authenticated-initialize"),
+        status(&report, CheckId::AuthenticatedInitialize),
         Status::Pass,
         "{report:#?}"
     );
     assert_eq!(
-        status(&report, "authenticated-tools-list"),
+        status(&report, CheckId::AuthenticatedToolsList),
         Status::Pass,
         "{report:#?}"
     );
     // The server answers without a token: the probe says so.
-    assert_eq!(status(&report, "unauthenticated-401"), Status::Fail);
+    assert_eq!(status(&report, CheckId::Unauthenticated401), Status::Fail);
 }
 
 #[test]

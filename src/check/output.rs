@@ -2,6 +2,7 @@
 
 use console::{Style, style};
 use serde::Serialize;
+use serde::ser::{SerializeStruct, Serializer};
 
 use super::{Check, Report, Status};
 
@@ -26,17 +27,35 @@ impl Status {
     }
 }
 
+/// `id`, `title`, `status`, `reason`: the title comes from the id, so a
+/// check carries only the id.
+impl Serialize for Check {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut check = serializer.serialize_struct("Check", 4)?;
+        check.serialize_field("id", self.id.as_str())?;
+        check.serialize_field("title", self.id.title())?;
+        check.serialize_field("status", &self.status)?;
+        check.serialize_field("reason", &self.reason)?;
+        check.end()
+    }
+}
+
 /// One row per check (status, id, reason) and a closing count. Styled only
 /// where `console` says standard output takes colours (not with `NO_COLOR`,
 /// not into a pipe).
 pub fn table(report: &Report) -> String {
-    let width = report.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
+    let width = report
+        .checks
+        .iter()
+        .map(|c| c.id.as_str().len())
+        .max()
+        .unwrap_or(0);
     let mut out = format!("{} {}\n\n", style("Checking").bold(), report.url);
     for check in &report.checks {
         out.push_str(&format!(
             "  {}  {:<width$}  {}\n",
             check.status.style().apply_to(check.status.label()),
-            check.id,
+            check.id.as_str(),
             check.reason
         ));
     }

@@ -1,0 +1,115 @@
+//! The checks on a request without a token: it must get 401 with a Bearer
+//! challenge that leads clients to the metadata and names the scopes.
+
+use url::Url;
+
+use super::challenge::{self, Challenge};
+use super::http::status_line;
+use super::{CheckId, Probe, Status, initialize};
+
+impl Probe<'_> {
+    /// An `initialize` without a token must get 401 and a usable challenge.
+    pub(super) fn challenge(&mut self, url: &Url) {
+        let skip_both = |probe: &mut Self, reason: &str| {
+            probe.add(
+                CheckId::ChallengeResourceMetadata,
+                Status::Skip,
+                reason.to_string(),
+            );
+            probe.add(CheckId::ChallengeScope, Status::Skip, reason.to_string());
+        };
+        let reply = match self.http.post_rpc(url, &[], &initialize(), Some(1)) {
+            Ok(rpc) => rpc.reply,
+            Err(reason) => {
+                self.add(CheckId::Unauthenticated401, Status::Fail, reason);
+                skip_both(self, "no answer to inspect");
+                return;
+            }
+        };
+        if reply.status != 401 {
+            let reason = if (200..300).contains(&reply.status) {
+                format!(
+                    "an initialize without a token got {}: the endpoint is not protected",
+                    status_line(reply.status)
+                )
+            } else {
+                format!(
+                    "an initialize without a token got {}, expected 401 Unauthorized",
+                    status_line(reply.status)
+                )
+            };
+            self.add(CheckId::Unauthenticated401, Status::Fail, reason);
+            skip_both(self, "no 401 to inspect");
+            return;
+        }
+        self.add(
+            CheckId::Unauthenticated401,
+            Status::Pass,
+            "an initialize without a token got 401 Unauthorized".to_string(),
+        );
+
+        let headers = reply.headers_all("www-authenticate");
+        let Some(bearer) = challenge::bearer(&headers) else {
+            let reason = if headers.is_empty() {
+                "the 401 has no WWW-Authenticate header: clients cannot discover the authorization server".to_string()
+            } else {
+                format!(
+                    "WWW-Authenticate has no Bearer challenge: {}",
+                    headers.join(", ")
+                )
+            };
+            self.add(CheckId::ChallengeResourceMetadata, Status::Fail, reason);
+            self.add(
+                CheckId::ChallengeScope,
+                Status::Skip,
+                "no Bearer challenge".to_string(),
+            );
+            return;
+        };
+        let (status, reason) = self.judge_resource_metadata(&bearer);
+        self.add(CheckId::ChallengeResourceMetadata, status, reason);
+        let (status, reason) = match bearer.param("scope") {
+            Some(scope) => (Status::Pass, format!("scope=\"{scope}\"")),
+            None => (
+                Status::Warn,
+                "no scope in the Bearer challenge: clients cannot tell which scopes to ask for (MCP 2025-11-25 SHOULD)"
+                    .to_string(),
+            ),
+        };
+        self.add(CheckId::ChallengeScope, status, reason);
+    }
+
+    /// Whether the challenge's `resource_metadata` serves the metadata.
+    fn judge_resource_metadata(&mut self, bearer: &Challenge) -> (Status, String) {
+        let Some(location) = bearer.param("resource_metadata") else {
+            return (
+                Status::Fail,
+                "the Bearer challenge has no resource_metadata: clients following MCP 2025-06-18 and later need it to find the metadata"
+                    .to_string(),
+            );
+        };
+        let Ok(location_url) = Url::parse(location) else {
+            return (
+                Status::Fail,
+                format!("resource_metadata=\"{location}\" is not an absolute URL"),
+            );
+        };
+        match self.fetch_doc(&location_url) {
+            Ok(doc) if doc.redirects.is_empty() => (
+                Status::Pass,
+                format!("resource_metadata=\"{location}\", which serves the metadata"),
+            ),
+            Ok(doc) => (
+                Status::Warn,
+                format!(
+                    "resource_metadata=\"{location}\" serves the metadata only after redirect {}",
+                    doc.redirects.join(", ")
+                ),
+            ),
+            Err(reason) => (
+                Status::Fail,
+                format!("resource_metadata=\"{location}\" but {reason}"),
+            ),
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Rendering: the embedded templates plus a validated [`Project`] give the
 //! generated files, in memory.
 //!
-//! Templates receive plain values decided here ([`context`]), every piece of
+//! Templates receive plain values decided here (`context`), every piece of
 //! free text goes through a filter made for the place it lands in
 //! ([`filters`]), and Rust whose layout depends on the text's width is laid
 //! out as rustfmt would ([`layout`]), so nothing a user types can break or

@@ -1,15 +1,13 @@
 //! `mcp-oauth-new check` against fake MCP servers on 127.0.0.1: one that
 //! conforms, and others with one fault each.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use common::cmd;
+use crate::common::{self, cmd};
 use mcp_oauth_new::check::{self, CheckId, Options, Report, Secret, Status};
 use predicates::str::contains;
 use serde_json::{Value, json};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crate::common::{self, cmd};
+use crate::common::cmd;
 use mcp_oauth_new::check::{self, CheckId, Options, Report, Secret, Status};
 use predicates::str::contains;
 use serde_json::{Value, json};

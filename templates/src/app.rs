@@ -1,6 +1,6 @@
 //! The HTTP application: metadata, health check and the protected MCP endpoint.
 
-use std::{fmt, future::Future, net::SocketAddr, sync::Arc};
+use std::{fmt, sync::Arc};
 
 use axum::{
     Router,
@@ -13,13 +13,11 @@ use axum::{
     middleware::{self, Next},
     response::Response,
     routing::get,
-    serve::ListenerExt,
 };
 use reqwest::Url;
 use rmcp::transport::streamable_http_server::{
     StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
 };
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -37,10 +35,19 @@ use crate::{
 const MAX_HEADER_BYTES: usize = 32 * 1024;
 const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 
-/// The router, and the token that ends open MCP sessions and streams at shutdown.
+/// The router, the token that ends open MCP sessions and streams at
+/// shutdown, and the connection limits [`crate::server::run`] applies.
 pub struct App {
     pub router: Router,
     pub shutdown: CancellationToken,
+    pub limits: Limits,
+}
+
+/// What one connection and all of them together may take.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_connections: usize,
+    pub header_timeout: std::time::Duration,
 }
 
 /// Why the server cannot be built; start-up stops with it.
@@ -77,7 +84,7 @@ pub fn build(config: &Config) -> Result<App, BuildError> {
     let shutdown = CancellationToken::new();
     let challenge = Arc::new(Challenge::new(config));
     let auth = Arc::new(Auth::new(config, challenge.clone()).map_err(BuildError::HttpClient)?);
-    let gate = Arc::new(Gate::new(challenge, config.stateless));
+    let gate = Arc::new(Gate::new(challenge, config));
     let trusted = Arc::new(Trusted::new(config));
 
     let server = McpServer::new(Tools::default());
@@ -110,29 +117,14 @@ pub fn build(config: &Config) -> Result<App, BuildError> {
         .merge(mcp)
         .fallback(|| async { json_error(StatusCode::NOT_FOUND, "not_found", "Not found") })
         .layer(middleware::from_fn(limit_headers));
-    Ok(App { router, shutdown })
-}
-
-/// Serves `app` until `signal` completes, then closes MCP streams and drains connections.
-pub async fn serve(
-    listener: TcpListener,
-    app: App,
-    signal: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let App { router, shutdown } = app;
-    // Small JSON-RPC messages and SSE events should leave at once, not wait for Nagle.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        signal.await;
-        shutdown.cancel();
+    Ok(App {
+        router,
+        shutdown,
+        limits: Limits {
+            max_connections: config.max_connections,
+            header_timeout: config.header_timeout,
+        },
     })
-    .await
 }
 
 /// Hosts and browser origins the MCP endpoint trusts (DNS rebinding protection).

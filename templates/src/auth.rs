@@ -50,6 +50,10 @@ impl Claims {
 #[derive(Deserialize)]
 struct TokenClaims {
     sub: String,
+    /// Checked by jsonwebtoken; read here too so that only a string is
+    /// accepted (jsonwebtoken alone also takes an array).
+    #[serde(rename = "iss")]
+    _issuer: String,
     client_id: Option<String>,
     oid: Option<String>,
     scope: Option<ScopeClaim>,
@@ -67,7 +71,13 @@ enum ScopeClaim {
 impl ScopeClaim {
     fn into_scopes(self) -> Vec<String> {
         match self {
-            Self::SpaceSeparated(text) => text.split_whitespace().map(str::to_owned).collect(),
+            // RFC 6749 section 3.3: scopes are separated by the space
+            // character only; a tab or a no-break space is part of a scope.
+            Self::SpaceSeparated(text) => text
+                .split(' ')
+                .filter(|scope| !scope.is_empty())
+                .map(str::to_owned)
+                .collect(),
             Self::List(list) => list,
         }
     }
@@ -77,6 +87,7 @@ impl ScopeClaim {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TokenError {
     Malformed,
+    Critical,
     Algorithm,
     MissingKeyId,
     UnknownKey,
@@ -92,6 +103,9 @@ impl TokenError {
     pub fn description(self) -> &'static str {
         match self {
             Self::Malformed => "The access token is not a well-formed JWT",
+            Self::Critical => {
+                "The access token has a critical header (crit) this server does not understand"
+            }
             Self::Algorithm => "The access token must be signed with RS256",
             Self::MissingKeyId => "The access token has no key id (kid)",
             Self::UnknownKey => "The access token is signed with an unknown key",
@@ -151,6 +165,12 @@ impl TokenValidator {
         // Checked before any key lookup, so `none` and HS* tokens never reach a verifier.
         if header.alg != Algorithm::RS256 {
             return Err(TokenError::Algorithm);
+        }
+        // RFC 7515 section 4.1.11: `crit` names header extensions the
+        // recipient must understand or refuse the token; this server
+        // understands none.
+        if header.crit.is_some() {
+            return Err(TokenError::Critical);
         }
         let kid = header.kid.ok_or(TokenError::MissingKeyId)?;
         let key = self.keys.get(&kid).await.ok_or(TokenError::UnknownKey)?;
@@ -305,20 +325,12 @@ pub async fn require_bearer(
         );
         return auth.challenge.missing_credentials();
     };
-    if let Some(ip) = ip
-        && auth.failures.is_limited(ip)
-    {
-        tracing::warn!(%ip, status = 429, reason = "too many invalid tokens", "request refused");
-        let mut response = json_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_requests",
-            "Too many invalid access tokens; try again later",
-        );
-        response
-            .headers_mut()
-            .insert(RETRY_AFTER, HeaderValue::from(FAILURE_WINDOW.as_secs()));
-        return response;
-    }
+    // The limiter never refuses a valid token: a limited address still has
+    // its tokens checked, so one client behind a shared address cannot lock
+    // the others out. Checking stays cheap for forged ones (a header parse
+    // and one RS256 verification; an unknown `kid` refetches the keys at most
+    // once per interval), and they get 429 instead of 401.
+    let limited = ip.is_some_and(|ip| auth.failures.is_limited(ip));
     match auth.validator.validate(token).await {
         Ok(claims) => {
             request.headers_mut().remove(AUTHORIZATION);
@@ -329,6 +341,15 @@ pub async fn require_bearer(
             if let Some(ip) = ip {
                 auth.failures.record(ip);
             }
+            if limited {
+                tracing::warn!(
+                    ?ip,
+                    status = 429,
+                    reason = "too many invalid tokens",
+                    "request refused"
+                );
+                return too_many_invalid_tokens();
+            }
             tracing::warn!(
                 ?ip,
                 status = 401,
@@ -338,6 +359,18 @@ pub async fn require_bearer(
             auth.challenge.invalid_token(error)
         }
     }
+}
+
+fn too_many_invalid_tokens() -> Response {
+    let mut response = json_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_requests",
+        "Too many invalid access tokens; try again later",
+    );
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from(FAILURE_WINDOW.as_secs()));
+    response
 }
 
 /// The token of an `Authorization: Bearer <token>` header; `None` for no or another scheme.

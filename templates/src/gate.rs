@@ -23,6 +23,7 @@ use serde_json::Value;
 
 use crate::{
     auth::{Challenge, Claims},
+    config::Config,
     error::json_error,
     scopes,
 };
@@ -38,6 +39,8 @@ const OWNER_IDLE_LIMIT: Duration =
 pub struct Gate {
     challenge: Arc<Challenge>,
     stateless: bool,
+    max_sessions_per_principal: usize,
+    body_timeout: Duration,
     owners: Mutex<Owners>,
 }
 
@@ -60,12 +63,25 @@ impl Owner {
 }
 
 impl Gate {
-    pub fn new(challenge: Arc<Challenge>, stateless: bool) -> Self {
+    pub fn new(challenge: Arc<Challenge>, config: &Config) -> Self {
         Self {
             challenge,
-            stateless,
+            stateless: config.stateless,
+            max_sessions_per_principal: config.max_sessions_per_principal,
+            body_timeout: config.body_timeout,
             owners: Mutex::default(),
         }
+    }
+
+    /// The open sessions of `claims`' principal (idle ones past the limit
+    /// no longer count).
+    fn sessions_of(&self, claims: &Claims) -> usize {
+        let owners = self.owners.lock().unwrap_or_else(|e| e.into_inner());
+        owners
+            .by_session
+            .values()
+            .filter(|owner| owner.is(claims) && owner.last_seen.elapsed() < OWNER_IDLE_LIMIT)
+            .count()
     }
 
     /// Whether `session` was created by the caller; refreshes its idle time.
@@ -152,14 +168,27 @@ pub async fn check_message(
         && !gate.stateless
         && !gate.owned_by(session, &claims)
     {
-        tracing::warn!(sub = %claims.sub, client_id = ?claims.client_id, status = 404, reason = "session of another principal or unknown", "request refused");
+        tracing::warn!(sub = claims.sub.as_str(), client_id = ?claims.client_id, status = 404, reason = "session of another principal or unknown", "request refused");
         return session_not_found();
     }
 
     let is_delete = request.method() == Method::DELETE;
     let request = if request.method() == Method::POST {
         match check_post(&gate, &claims, request).await {
-            Ok(request) => request,
+            Ok((
+                request,
+                Inspected {
+                    initialize: true, ..
+                },
+            )) if session.is_none()
+                && !gate.stateless
+                && gate.sessions_of(&claims) >= gate.max_sessions_per_principal =>
+            {
+                drop(request);
+                tracing::warn!(sub = claims.sub.as_str(), client_id = ?claims.client_id, status = 429, reason = "too many sessions", "request refused");
+                return too_many_sessions(gate.max_sessions_per_principal);
+            }
+            Ok((request, _)) => request,
             Err(response) => return response,
         }
     } else {
@@ -179,8 +208,22 @@ pub async fn check_message(
     response
 }
 
-/// Reads the body (size-limited) and checks a `tools/call` against the tool's scopes.
-async fn check_post(gate: &Gate, claims: &Claims, request: Request) -> Result<Request, Response> {
+/// What the gate read in a message.
+#[derive(Default)]
+struct Inspected {
+    /// An `initialize`: it opens a session.
+    initialize: bool,
+    /// A `tools/call`: its request id and the tool's name.
+    tool_call: Option<(Value, String)>,
+}
+
+/// Reads the body (size-limited, and within the body timeout) and checks a
+/// `tools/call` against the tool's scopes.
+async fn check_post(
+    gate: &Gate,
+    claims: &Claims,
+    request: Request,
+) -> Result<(Request, Inspected), Response> {
     let declared_length = request
         .headers()
         .get(CONTENT_LENGTH)
@@ -190,42 +233,56 @@ async fn check_post(gate: &Gate, claims: &Claims, request: Request) -> Result<Re
         return Err(body_too_large());
     }
     let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| body_too_large())?;
+    // A client that sends its body slowly is cut off, so it cannot hold a
+    // connection and a task open.
+    let bytes = tokio::time::timeout(
+        gate.body_timeout,
+        axum::body::to_bytes(body, MAX_BODY_BYTES),
+    )
+    .await
+    .map_err(|_| body_timeout())?
+    .map_err(|_| body_too_large())?;
 
-    if let Some((id, tool)) =
-        called_tool(&bytes).map_err(|(code, message)| jsonrpc_error(code, message))?
-    {
+    let inspected = inspect(&bytes).map_err(|(code, message)| jsonrpc_error(code, message))?;
+    if let Some((id, tool)) = &inspected.tool_call {
         // Fail closed: a tool the scope table does not hold never runs,
         // whatever the router serves.
-        let Some(required) = scopes::required_for(&tool) else {
-            tracing::warn!(sub = %claims.sub, client_id = ?claims.client_id, reason = "tool not in the scope table", "request refused");
-            return Err(unknown_tool(id));
+        let Some(required) = scopes::required_for(tool) else {
+            tracing::warn!(tool = "unknown", sub = claims.sub.as_str(), client_id = ?claims.client_id, reason = "tool not in the scope table", "request refused");
+            return Err(unknown_tool(id.clone()));
         };
         if !claims.has_all(required) {
-            tracing::warn!(tool = %tool, sub = %claims.sub, client_id = ?claims.client_id, status = 403, reason = "insufficient scope", "request refused");
+            let tool = scopes::declared_name(tool);
+            tracing::warn!(tool, sub = claims.sub.as_str(), client_id = ?claims.client_id, status = 403, reason = "insufficient scope", "request refused");
             let description = format!("The tool {tool} needs the scopes: {}", required.join(" "));
             return Err(gate.challenge.insufficient_scope(required, &description));
         }
     }
-    Ok(Request::from_parts(parts, Body::from(bytes)))
+    Ok((Request::from_parts(parts, Body::from(bytes)), inspected))
 }
 
-/// The request id and the tool a `tools/call` names; `None` for other
-/// messages. A body the gate cannot read is refused here, so rmcp never acts
-/// on a message the gate did not check.
-fn called_tool(body: &Bytes) -> Result<Option<(Value, String)>, (i64, &'static str)> {
+/// What the gate needs of a message. A body the gate cannot read is refused
+/// here, so rmcp never acts on a message the gate did not check.
+fn inspect(body: &Bytes) -> Result<Inspected, (i64, &'static str)> {
     if body.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'[') {
         return Err((-32600, "Batch requests are not supported"));
     }
     let message: Message<'_> = serde_json::from_slice(body).map_err(|_| (-32700, "Parse error"))?;
-    if message.method.as_deref() != Some("tools/call") {
-        return Ok(None);
+    match message.method.as_deref() {
+        Some("initialize") => Ok(Inspected {
+            initialize: true,
+            tool_call: None,
+        }),
+        Some("tools/call") => {
+            let call: ToolCall<'_> = serde_json::from_slice(body)
+                .map_err(|_| (-32602, "tools/call needs params.name"))?;
+            Ok(Inspected {
+                initialize: false,
+                tool_call: Some((call.id, call.params.name.into_owned())),
+            })
+        }
+        _ => Ok(Inspected::default()),
     }
-    let call: ToolCall<'_> =
-        serde_json::from_slice(body).map_err(|_| (-32602, "tools/call needs params.name"))?;
-    Ok(Some((call.id, call.params.name.into_owned())))
 }
 
 fn jsonrpc_error(code: i64, message: &str) -> Response {
@@ -246,6 +303,25 @@ fn unknown_tool(id: Value) -> Response {
         "error": { "code": -32602, "message": "Unknown tool" },
     });
     (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+fn body_timeout() -> Response {
+    json_error(
+        StatusCode::REQUEST_TIMEOUT,
+        "request_timeout",
+        "The request body did not arrive in time",
+    )
+}
+
+fn too_many_sessions(limit: usize) -> Response {
+    json_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_sessions",
+        &format!(
+            "This client already holds {limit} open MCP sessions; reuse one or close one \
+             (DELETE) before opening another"
+        ),
+    )
 }
 
 fn body_too_large() -> Response {

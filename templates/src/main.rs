@@ -1,6 +1,6 @@
 use std::{io::IsTerminal, process::ExitCode};
 
-use mcp_server::{app, config::Config};
+use mcp_server::{app, config::Config, server};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -53,7 +53,7 @@ async fn main() -> ExitCode {
         stateless = config.stateless,
         "MCP server ready"
     );
-    if let Err(error) = app::serve(listener, app, shutdown_signal()).await {
+    if let Err(error) = server::run(listener, app, shutdown_signal()).await {
         eprintln!("error: {error}");
         return ExitCode::FAILURE;
     }

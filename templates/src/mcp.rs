@@ -82,8 +82,10 @@ impl ServerHandler for McpServer {
             Ok(_) => "ok",
             Err(_) => "error",
         };
+        // Values a client controls are recorded as strings, which the log
+        // formats quote and escape; the tool's name only as declared.
         tracing::info!(
-            tool = %tool,
+            tool = scopes::declared_name(&tool),
             sub = claims.as_ref().map(|c| c.sub.as_str()),
             client_id = claims.as_ref().and_then(|c| c.client_id.as_deref()),
             outcome,

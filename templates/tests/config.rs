@@ -41,6 +41,11 @@ fn environment_variables_override_the_answers() {
         ("SCALEKIT_ENVIRONMENT_URL", "https://other.scalekit.dev/"),
         ("SCALEKIT_RESOURCE_ID", "res_1"),
         ("MCP_STATELESS", "true"),
+        ("MCP_AUTH_FAILURES_PER_MINUTE", "5"),
+        ("MCP_MAX_CONNECTIONS", "64"),
+        ("MCP_MAX_SESSIONS_PER_PRINCIPAL", "7"),
+        ("MCP_HEADER_TIMEOUT_SECS", "3"),
+        ("MCP_BODY_TIMEOUT_SECS", "4"),
     ])
     .unwrap();
     assert_eq!(config.listen_addr.to_string(), "0.0.0.0:8080");
@@ -61,6 +66,11 @@ fn environment_variables_override_the_answers() {
         "http://localhost:8080/.well-known/oauth-protected-resource/mcp"
     );
     assert!(config.stateless);
+    assert_eq!(config.auth_failures_per_minute, 5);
+    assert_eq!(config.max_connections, 64);
+    assert_eq!(config.max_sessions_per_principal, 7);
+    assert_eq!(config.header_timeout.as_secs(), 3);
+    assert_eq!(config.body_timeout.as_secs(), 4);
 }
 
 #[test]
@@ -73,6 +83,11 @@ fn a_bad_value_names_its_variable() {
         ("SCALEKIT_ENVIRONMENT_URL", "https://acme.scalekit.com/#x"),
         ("SCALEKIT_JWKS_URL", "ftp://acme.scalekit.com/keys"),
         ("MCP_STATELESS", "maybe"),
+        ("MCP_AUTH_FAILURES_PER_MINUTE", "0"),
+        ("MCP_MAX_CONNECTIONS", "many"),
+        ("MCP_MAX_SESSIONS_PER_PRINCIPAL", "-1"),
+        ("MCP_HEADER_TIMEOUT_SECS", "1.5"),
+        ("MCP_BODY_TIMEOUT_SECS", "100000"),
     ];
     for (variable, value) in cases {
         let error = from(&[(variable, value)]).expect_err(variable);

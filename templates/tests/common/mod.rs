@@ -19,7 +19,7 @@ use aws_lc_rs::{
 };
 use axum::{Json, Router, http::StatusCode, response::IntoResponse, routing::get};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, jwk::Jwk};
-use mcp_server::{app, config::Config};
+use mcp_server::{app, config::Config, server};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -52,13 +52,19 @@ impl TestKey {
 
     /// A token with `claims`, signed by this key and naming `kid` in its header.
     pub fn sign_as(&self, kid: &str, claims: &Value) -> String {
-        let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(kid.to_owned());
-        jsonwebtoken::encode(&header, claims, &self.encoding).expect("token signs")
+        self.sign_with(|header| header.kid = Some(kid.to_owned()), claims)
     }
 
     pub fn sign(&self, claims: &Value) -> String {
         self.sign_as(self.kid, claims)
+    }
+
+    /// A token signed by this key with the header `adjust` leaves.
+    pub fn sign_with(&self, adjust: impl FnOnce(&mut Header), claims: &Value) -> String {
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(self.kid.to_owned());
+        adjust(&mut header);
+        jsonwebtoken::encode(&header, claims, &self.encoding).expect("token signs")
     }
 }
 
@@ -199,7 +205,7 @@ impl TestServer {
         config.jwks_url = jwks.url.clone();
         adjust(&mut config);
         let app = app::build(&config).expect("app builds");
-        tokio::spawn(app::serve(listener, app, std::future::pending()));
+        tokio::spawn(server::run(listener, app, std::future::pending()));
         Self {
             base: format!("http://{}", config.listen_addr),
             config,

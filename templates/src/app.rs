@@ -3,7 +3,7 @@
 use std::{fmt, sync::Arc};
 
 use axum::{
-    Router,
+    Json, Router,
     extract::{Request, State},
     http::{
         HeaderName, HeaderValue, Method, StatusCode,
@@ -11,13 +11,14 @@ use axum::{
         uri::Authority,
     },
     middleware::{self, Next},
-    response::Response,
+    response::{IntoResponse, Response},
     routing::get,
 };
 use reqwest::Url;
 use rmcp::transport::streamable_http_server::{
     StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
 };
+use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -26,8 +27,11 @@ use crate::{
     config::Config,
     error::json_error,
     gate::{self, Gate, MAX_BODY_BYTES},
+    jwks::KeySet,
     mcp::McpServer,
-    metadata, scopes,
+    metadata,
+    request::{self, TrustedProxies},
+    scopes,
     tools::Tools,
 };
 
@@ -86,6 +90,10 @@ pub fn build(config: &Config) -> Result<App, BuildError> {
     let auth = Arc::new(Auth::new(config, challenge.clone()).map_err(BuildError::HttpClient)?);
     let gate = Arc::new(Gate::new(challenge, config));
     let trusted = Arc::new(Trusted::new(config));
+    let proxies = Arc::new(TrustedProxies(config.trusted_proxies.clone()));
+    // Fetched at start-up, in the background: `/readyz` says when they are there.
+    let keys = auth.keys().clone();
+    keys.refresh_in_background();
 
     let server = McpServer::new(Tools::default());
     let mcp_service = StreamableHttpService::new(
@@ -114,9 +122,11 @@ pub fn build(config: &Config) -> Result<App, BuildError> {
     let router = Router::new()
         .merge(metadata::routes(config))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(move || ready(keys.clone())))
         .merge(mcp)
         .fallback(|| async { json_error(StatusCode::NOT_FOUND, "not_found", "Not found") })
-        .layer(middleware::from_fn(limit_headers));
+        .layer(middleware::from_fn(limit_headers))
+        .layer(middleware::from_fn_with_state(proxies, request::context));
     Ok(App {
         router,
         shutdown,
@@ -125,6 +135,25 @@ pub fn build(config: &Config) -> Result<App, BuildError> {
             header_timeout: config.header_timeout,
         },
     })
+}
+
+/// Readiness: 200 once the signing keys are fetched and younger than their
+/// maximum age, else 503 with the reason. A probe while not ready starts a
+/// fetch (at most one per refresh interval), so a server whose key endpoint
+/// was down at start-up becomes ready without traffic.
+async fn ready(keys: KeySet) -> Response {
+    if keys.is_ready() {
+        return Json(json!({ "status": "ready" })).into_response();
+    }
+    keys.refresh_in_background();
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({
+            "status": "not_ready",
+            "reason": "the signing keys are not fetched yet, or are older than their maximum age",
+        })),
+    )
+        .into_response()
 }
 
 /// Hosts and browser origins the MCP endpoint trusts (DNS rebinding protection).

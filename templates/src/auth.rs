@@ -4,13 +4,13 @@
 
 use std::{
     collections::{BTreeSet, HashMap},
-    net::{IpAddr, SocketAddr},
+    net::IpAddr,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
 use axum::{
-    extract::{ConnectInfo, Request, State},
+    extract::{Request, State},
     http::{
         HeaderMap, HeaderValue, StatusCode,
         header::{AUTHORIZATION, RETRY_AFTER, WWW_AUTHENTICATE},
@@ -21,7 +21,7 @@ use axum::{
 use jsonwebtoken::{Algorithm, Validation, errors::ErrorKind};
 use serde::Deserialize;
 
-use crate::{config::Config, error::json_error, jwks::KeySet, scopes};
+use crate::{config::Config, error::json_error, jwks::KeySet, request::ClientAddr, scopes};
 
 /// Largest clock skew tolerated on `exp` and `nbf`.
 const LEEWAY_SECONDS: u64 = 30;
@@ -303,6 +303,11 @@ impl Auth {
             },
         })
     }
+
+    /// The signing keys, for readiness.
+    pub fn keys(&self) -> &KeySet {
+        &self.validator.keys
+    }
 }
 
 /// Middleware: a valid Bearer token or a 401 challenge. On success the request
@@ -314,8 +319,8 @@ pub async fn require_bearer(
 ) -> Response {
     let ip = request
         .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip());
+        .get::<ClientAddr>()
+        .map(|ClientAddr(address)| *address);
     let Some(token) = bearer_token(request.headers()) else {
         tracing::info!(
             ?ip,

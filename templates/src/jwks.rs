@@ -23,7 +23,9 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
 type Keys = HashMap<String, Arc<DecodingKey>>;
 
-/// Shared with the background refresh, which outlives the request that started it.
+/// Shared with the background refresh, which outlives the request that
+/// started it, and with the readiness probe; clones share one cache.
+#[derive(Clone)]
 pub struct KeySet(Arc<Inner>);
 
 struct Inner {
@@ -91,8 +93,14 @@ impl KeySet {
         self.0.cached(kid)
     }
 
+    /// Whether keys were fetched and the cached set is younger than its
+    /// maximum age: the server's readiness.
+    pub fn is_ready(&self) -> bool {
+        !self.0.is_stale()
+    }
+
     /// Starts one refresh, unless a fetch is running or one started within the refresh interval.
-    fn refresh_in_background(&self) {
+    pub fn refresh_in_background(&self) {
         let Ok(mut last_fetch) = self.0.last_fetch.clone().try_lock_owned() else {
             return;
         };

@@ -1,6 +1,11 @@
 use std::{io::IsTerminal, process::ExitCode};
 
-use mcp_server::{app, config::Config, server};
+use mcp_server::{
+    app,
+    config::Config,
+    logs::{self, LogFormat},
+    server,
+};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -16,11 +21,27 @@ async fn main() -> ExitCode {
         },
         Err(_) => EnvFilter::new("info"),
     };
+    let terminal = std::io::stdout().is_terminal();
+    let format =
+        match LogFormat::from_env(std::env::var("MCP_LOG_FORMAT").ok().as_deref(), terminal) {
+            Ok(format) => format,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
     // Colour only on a terminal, so log collectors get plain text.
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stdout().is_terminal())
-        .init();
+    if tracing::subscriber::set_global_default(logs::subscriber(
+        format,
+        filter,
+        std::io::stdout,
+        terminal,
+    ))
+    .is_err()
+    {
+        eprintln!("error: a logger was already installed");
+        return ExitCode::FAILURE;
+    }
 
     let config = match Config::from_env() {
         Ok(config) => config,

@@ -18,7 +18,7 @@ use rmcp::{
 };
 use serde::Serialize;
 
-use crate::{auth::Claims, scopes, tools::Tools};
+use crate::{auth::Claims, request::RequestId, scopes, tools::Tools};
 
 /// One per MCP session (or request, when stateless); the tools and their router are shared.
 #[derive(Clone)]
@@ -69,6 +69,13 @@ impl ServerHandler for McpServer {
     ) -> Result<CallToolResponse, ErrorData> {
         let started = Instant::now();
         let claims = claims(&context);
+        // The session's task runs outside the HTTP request's span, so the
+        // request id is written into the line itself.
+        let request_id = context
+            .extensions
+            .get::<Parts>()
+            .and_then(|parts| parts.extensions.get::<RequestId>())
+            .map(|RequestId(id)| id.clone());
         let tool = request.name.clone();
         let result = self
             .router
@@ -85,6 +92,7 @@ impl ServerHandler for McpServer {
         // Values a client controls are recorded as strings, which the log
         // formats quote and escape; the tool's name only as declared.
         tracing::info!(
+            request_id = request_id.as_deref(),
             tool = scopes::declared_name(&tool),
             sub = claims.as_ref().map(|c| c.sub.as_str()),
             client_id = claims.as_ref().and_then(|c| c.client_id.as_deref()),

@@ -46,6 +46,7 @@ fn environment_variables_override_the_answers() {
         ("MCP_MAX_SESSIONS_PER_PRINCIPAL", "7"),
         ("MCP_HEADER_TIMEOUT_SECS", "3"),
         ("MCP_BODY_TIMEOUT_SECS", "4"),
+        ("MCP_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7"),
     ])
     .unwrap();
     assert_eq!(config.listen_addr.to_string(), "0.0.0.0:8080");
@@ -71,6 +72,12 @@ fn environment_variables_override_the_answers() {
     assert_eq!(config.max_sessions_per_principal, 7);
     assert_eq!(config.header_timeout.as_secs(), 3);
     assert_eq!(config.body_timeout.as_secs(), 4);
+    let proxies: Vec<String> = config
+        .trusted_proxies
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(proxies, ["10.0.0.0/8", "192.0.2.7/32"]);
 }
 
 #[test]
@@ -88,6 +95,7 @@ fn a_bad_value_names_its_variable() {
         ("MCP_MAX_SESSIONS_PER_PRINCIPAL", "-1"),
         ("MCP_HEADER_TIMEOUT_SECS", "1.5"),
         ("MCP_BODY_TIMEOUT_SECS", "100000"),
+        ("MCP_TRUSTED_PROXIES", "10.0.0.0/33"),
     ];
     for (variable, value) in cases {
         let error = from(&[(variable, value)]).expect_err(variable);

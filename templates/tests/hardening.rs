@@ -1,12 +1,12 @@
 //! Hostile clients: slow headers and bodies, connection and session floods,
-//! forged tokens from a shared address, log forging, and token tricks.
+//! forged tokens from a shared address, and token tricks. Log forging is in
+//! `tests/logs.rs`.
 
 mod common;
 
 use std::{
     io::{Read, Write},
     net::{SocketAddr, TcpStream},
-    sync::{Arc, Mutex},
     time::Duration,
 };
 
@@ -186,64 +186,6 @@ async fn a_principal_holds_at_most_its_session_cap() {
     let mut other = claims("");
     other["sub"] = json!("user-2");
     assert!(server.initialize(&KEYS[0].sign(&other)).await.is_some());
-}
-
-/// Log lines written while `body` runs, as the text format writes them.
-async fn captured_logs(body: impl AsyncFnOnce()) -> String {
-    #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-    impl Write for Buffer {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    // The test runtime runs every task on this thread, the server's included.
-    let _guard = tracing::subscriber::set_default(subscriber);
-    body().await;
-    String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap()
-}
-
-#[tokio::test]
-async fn client_values_cannot_forge_or_corrupt_a_log_line() {
-    let forged =
-        "x\n2026-01-01T00:00:00Z INFO tool call tool=admin sub=admin outcome=ok\u{1b}[2J\0";
-    let logs = captured_logs(async || {
-        let server = TestServer::start().await;
-        let mut claims = claims("");
-        claims["sub"] = json!(forged);
-        let token = KEYS[0].sign(&claims);
-        let session = server.initialize(&token).await;
-        server
-            .call_tool(&token, session.as_deref(), forged, json!({}))
-            .await;
-    })
-    .await;
-    for line in logs.lines() {
-        assert!(!line.starts_with("2026-01-01"), "forged line:\n{logs}");
-        assert!(
-            !line.contains(['\u{1b}', '\0']),
-            "raw control byte:\n{logs}"
-        );
-    }
-    // One line for the refusal: the tool named only as unknown, the forged
-    // `sub` kept whole inside its quotes, its line break escaped.
-    let refused: Vec<&str> = logs
-        .lines()
-        .filter(|line| line.contains("request refused"))
-        .collect();
-    assert_eq!(refused.len(), 1, "{logs}");
-    assert!(refused[0].contains(r#"tool="unknown""#), "{logs}");
-    assert!(refused[0].contains(r#"sub="x\n2026-01-01"#), "{logs}");
 }
 
 #[tokio::test]

@@ -198,7 +198,11 @@ impl TestServer {
 
     /// Starts with the default key served and `adjust` applied to the configuration.
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
-        let jwks = Jwks::start(&[&KEYS[0]]).await;
+        Self::start_with_jwks(Jwks::start(&[&KEYS[0]]).await, adjust).await
+    }
+
+    /// Starts against `jwks`, which the test may have set up as down.
+    pub async fn start_with_jwks(jwks: Jwks, adjust: impl FnOnce(&mut Config)) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut config = Config::defaults();
         config.listen_addr = listener.local_addr().unwrap();

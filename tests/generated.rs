@@ -96,3 +96,108 @@ fn a_tool_added_by_hand_without_a_scope_entry_fails_the_tests_and_stops_the_serv
         "{stderr}"
     );
 }
+
+/// The Kubernetes manifests validate against the Kubernetes schemas (with
+/// `kubernetes-validate`, installed from PyPI by `.ci/run`), the ConfigMap
+/// sets only variables the server reads, and a server started with exactly
+/// those variables serves its metadata and metrics. The listen addresses are
+/// moved to loopback, as tests only bind there.
+#[test]
+fn the_kubernetes_manifests_validate_and_their_config_serves() {
+    let dir = TempDir::new().unwrap();
+    let project = dir.path().join("readme");
+    common::cmd()
+        .arg(&project)
+        .args(["--vcs", "none", "--quiet", "--answers"])
+        .arg(common::fixture("readme"))
+        .assert()
+        .success();
+    let manifests = project.join("deploy/kubernetes");
+    let validated = std::process::Command::new("kubernetes-validate")
+        .args(["--strict", "--quiet"])
+        .args(
+            ["configmap", "deployment", "service", "hpa", "pdb"]
+                .map(|name| manifests.join(format!("{name}.yaml"))),
+        )
+        .output()
+        .unwrap_or_else(|error| {
+            panic!(
+                "kubernetes-validate is needed ({error}): pip install kubernetes-validate \
+                 (.ci/run installs it)"
+            )
+        });
+    assert!(
+        validated.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&validated.stdout),
+        String::from_utf8_lossy(&validated.stderr)
+    );
+
+    let configmap: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(manifests.join("configmap.yaml")).unwrap())
+            .unwrap();
+    let config_rs = std::fs::read_to_string(project.join("src/config.rs")).unwrap();
+    let mut variables: Vec<(String, String)> = configmap["data"]
+        .as_mapping()
+        .expect("the ConfigMap has data")
+        .iter()
+        .map(|(key, value)| {
+            let key = key.as_str().unwrap().to_owned();
+            assert!(
+                config_rs.contains(&format!("var(\"{key}\")")),
+                "config.rs does not read {key}"
+            );
+            (key, value.as_str().unwrap().to_owned())
+        })
+        .collect();
+    let free_port = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (port, metrics_port) = (free_port(), free_port());
+    for (key, value) in &mut variables {
+        match key.as_str() {
+            "MCP_LISTEN_ADDR" => *value = format!("127.0.0.1:{port}"),
+            "MCP_METRICS_ADDR" => *value = format!("127.0.0.1:{metrics_port}"),
+            _ => assert!(!value.starts_with("0.0.0.0"), "{key}={value}"),
+        }
+    }
+
+    let _one_at_a_time = common::one_cargo_at_a_time();
+    let build = common::cargo(&project, &["build", "--locked", "--quiet"]);
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let mut server = std::process::Command::new(common::shared_target().join("debug/todo-mcp"))
+        .env_clear()
+        .envs(variables)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let get = |url: String| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            match ureq::get(&url).call() {
+                Ok(mut response) => return response.body_mut().read_to_string().unwrap(),
+                Err(_) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                Err(error) => panic!("{url}: {error}"),
+            }
+        }
+    };
+    let metadata = get(format!(
+        "http://127.0.0.1:{port}/.well-known/oauth-protected-resource/mcp"
+    ));
+    let metrics = get(format!("http://127.0.0.1:{metrics_port}/metrics"));
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(metadata.contains("\"authorization_servers\""), "{metadata}");
+    assert!(metrics.contains("mcp_http_requests_total"), "{metrics}");
+}

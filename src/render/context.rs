@@ -17,6 +17,8 @@ use crate::answers::{ArgType, Argument, Project, Tool};
 pub(super) struct Context<'a> {
     generator_version: &'a str,
     name: &'a str,
+    /// The name as a Kubernetes object name (an RFC 1123 label).
+    kube_name: String,
     description: Option<&'a str>,
     server_url: &'a str,
     mcp_path: &'a str,
@@ -93,6 +95,7 @@ impl<'a> Context<'a> {
         Ok(Context {
             generator_version,
             name: &project.name,
+            kube_name: kube_name(&project.name),
             description: project.description.as_deref(),
             server_url: &project.server_url,
             mcp_path: &project.mcp_path,
@@ -152,6 +155,24 @@ fn tool_context<'a>(project: &'a Project, tool: &'a Tool) -> ToolContext<'a> {
         sample_arguments: sample_arguments(tool),
         attribute: attribute(4, "tool", &items),
         arguments: tool.arguments.iter().map(argument_context).collect(),
+    }
+}
+
+/// Lowercase letters, digits and `-`, at most 63, starting and ending with
+/// a letter or digit.
+fn kube_name(name: &str) -> String {
+    let name: String = name
+        .chars()
+        .map(|c| match c {
+            'a'..='z' | '0'..='9' => c,
+            'A'..='Z' => c.to_ascii_lowercase(),
+            _ => '-',
+        })
+        .take(63)
+        .collect();
+    match name.trim_matches('-') {
+        "" => "mcp-server".to_string(),
+        trimmed => trimmed.to_string(),
     }
 }
 

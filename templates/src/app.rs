@@ -29,8 +29,8 @@ use crate::{
     gate::{self, Gate, MAX_BODY_BYTES},
     jwks::KeySet,
     mcp::McpServer,
-    metadata,
-    request::{self, TrustedProxies},
+    metadata, metrics,
+    request::{self, RequestContext},
     scopes,
     tools::Tools,
 };
@@ -90,7 +90,7 @@ pub fn build(config: &Config) -> Result<App, BuildError> {
     let auth = Arc::new(Auth::new(config, challenge.clone()).map_err(BuildError::HttpClient)?);
     let gate = Arc::new(Gate::new(challenge, config));
     let trusted = Arc::new(Trusted::new(config));
-    let proxies = Arc::new(TrustedProxies(config.trusted_proxies.clone()));
+    let context = Arc::new(RequestContext::new(config));
     // Fetched at start-up, in the background: `/readyz` says when they are there.
     let keys = auth.keys().clone();
     keys.refresh_in_background();
@@ -126,7 +126,7 @@ pub fn build(config: &Config) -> Result<App, BuildError> {
         .merge(mcp)
         .fallback(|| async { json_error(StatusCode::NOT_FOUND, "not_found", "Not found") })
         .layer(middleware::from_fn(limit_headers))
-        .layer(middleware::from_fn_with_state(proxies, request::context));
+        .layer(middleware::from_fn_with_state(context, request::context));
     Ok(App {
         router,
         shutdown,
@@ -208,6 +208,7 @@ async fn check_host_and_origin(
         .and_then(|value| value.parse::<Authority>().ok())
         .or_else(|| request.uri().authority().cloned());
     if !host.is_some_and(|host| trusted.allows_host(host.host())) {
+        metrics::auth_refusal("host");
         tracing::warn!(status = 403, reason = "host not allowed", host = ?headers.get(HOST), "request refused");
         return json_error(StatusCode::FORBIDDEN, "forbidden", "Host not allowed");
     }
@@ -216,6 +217,7 @@ async fn check_host_and_origin(
             .to_str()
             .is_ok_and(|origin| trusted.allows_origin(origin))
     {
+        metrics::auth_refusal("origin");
         tracing::warn!(
             status = 403,
             reason = "origin not allowed",

@@ -21,7 +21,9 @@ use axum::{
 use jsonwebtoken::{Algorithm, Validation, errors::ErrorKind};
 use serde::Deserialize;
 
-use crate::{config::Config, error::json_error, jwks::KeySet, request::ClientAddr, scopes};
+use crate::{
+    config::Config, error::json_error, jwks::KeySet, metrics, request::ClientAddr, scopes,
+};
 
 /// Largest clock skew tolerated on `exp` and `nbf`.
 const LEEWAY_SECONDS: u64 = 30;
@@ -328,6 +330,7 @@ pub async fn require_bearer(
             reason = "no bearer token",
             "request refused"
         );
+        metrics::auth_refusal("missing_token");
         return auth.challenge.missing_credentials();
     };
     // The limiter never refuses a valid token: a limited address still has
@@ -347,6 +350,7 @@ pub async fn require_bearer(
                 auth.failures.record(ip);
             }
             if limited {
+                metrics::auth_refusal("rate_limited");
                 tracing::warn!(
                     ?ip,
                     status = 429,
@@ -355,6 +359,7 @@ pub async fn require_bearer(
                 );
                 return too_many_invalid_tokens();
             }
+            metrics::auth_refusal("invalid_token");
             tracing::warn!(
                 ?ip,
                 status = 401,

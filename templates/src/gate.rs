@@ -25,7 +25,7 @@ use crate::{
     auth::{Challenge, Claims},
     config::Config,
     error::json_error,
-    scopes,
+    metrics, scopes,
 };
 
 /// Largest request body accepted on the MCP endpoint.
@@ -115,11 +115,13 @@ impl Gate {
                 last_seen: Instant::now(),
             },
         );
+        metrics::sessions_active(owners.by_session.len());
     }
 
     fn forget(&self, session: &str) {
         let mut owners = self.owners.lock().unwrap_or_else(|e| e.into_inner());
         owners.by_session.remove(session);
+        metrics::sessions_active(owners.by_session.len());
     }
 }
 
@@ -254,6 +256,7 @@ async fn check_post(
         if !claims.has_all(required) {
             let tool = scopes::declared_name(tool);
             tracing::warn!(tool, sub = claims.sub.as_str(), client_id = ?claims.client_id, status = 403, reason = "insufficient scope", "request refused");
+            metrics::auth_refusal("insufficient_scope");
             let description = format!("The tool {tool} needs the scopes: {}", required.join(" "));
             return Err(gate.challenge.insufficient_scope(required, &description));
         }

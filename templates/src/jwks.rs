@@ -19,6 +19,8 @@ use jsonwebtoken::{
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
+use crate::metrics;
+
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
 type Keys = HashMap<String, Arc<DecodingKey>>;
@@ -140,6 +142,7 @@ impl Inner {
         match self.fetch().await {
             Ok(keys) => {
                 tracing::info!(url = %self.url, keys = keys.len(), "fetched signing keys");
+                metrics::jwks_fetch(Some(keys.len()));
                 *self.cache.write().unwrap_or_else(|e| e.into_inner()) = Cache {
                     keys,
                     fetched_at: Some(Instant::now()),
@@ -147,6 +150,7 @@ impl Inner {
             }
             Err(error) => {
                 tracing::warn!(url = %self.url, %error, "could not fetch signing keys; keeping the cached ones");
+                metrics::jwks_fetch(None);
             }
         }
     }

@@ -4,7 +4,7 @@ use mcp_server::{
     app,
     config::Config,
     logs::{self, LogFormat},
-    server,
+    metrics, server,
 };
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -50,6 +50,23 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(addr) = config.metrics_addr {
+        let handle = match metrics::install() {
+            Ok(handle) => handle,
+            Err(error) => {
+                eprintln!("error: MCP_METRICS_ADDR: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let listener = match TcpListener::bind(addr).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                eprintln!("error: MCP_METRICS_ADDR: cannot listen on {addr}: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+        tokio::spawn(metrics::serve(listener, handle));
+    }
     let app = match app::build(&config) {
         Ok(app) => app,
         Err(error) => {
@@ -72,6 +89,7 @@ async fn main() -> ExitCode {
         mcp = %format!("{}{}", config.server_url.as_str().trim_end_matches('/'), config.mcp_path),
         metadata = %config.metadata_url(),
         stateless = config.stateless,
+        metrics = ?config.metrics_addr,
         "MCP server ready"
     );
     if let Err(error) = server::run(listener, app, shutdown_signal()).await {

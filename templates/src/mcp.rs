@@ -18,7 +18,7 @@ use rmcp::{
 };
 use serde::Serialize;
 
-use crate::{auth::Claims, request::RequestId, scopes, tools::Tools};
+use crate::{auth::Claims, metrics, request::RequestId, scopes, tools::Tools};
 
 /// One per MCP session (or request, when stateless); the tools and their router are shared.
 #[derive(Clone)]
@@ -91,13 +91,15 @@ impl ServerHandler for McpServer {
         };
         // Values a client controls are recorded as strings, which the log
         // formats quote and escape; the tool's name only as declared.
+        let duration = started.elapsed();
+        metrics::tool_call(scopes::declared_name(&tool), outcome, duration);
         tracing::info!(
             request_id = request_id.as_deref(),
             tool = scopes::declared_name(&tool),
             sub = claims.as_ref().map(|c| c.sub.as_str()),
             client_id = claims.as_ref().and_then(|c| c.client_id.as_deref()),
             outcome,
-            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+            duration_ms = duration.as_secs_f64() * 1000.0,
             "tool call"
         );
         result

@@ -17,6 +17,8 @@ use axum::{
 use ipnet::IpNet;
 use tracing::Instrument as _;
 
+use crate::{config::Config, metrics};
+
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const FORWARDED: HeaderName = HeaderName::from_static("forwarded");
@@ -34,12 +36,40 @@ pub struct ClientAddr(pub IpAddr);
 #[derive(Debug, Default)]
 pub struct TrustedProxies(pub Vec<IpNet>);
 
-/// Middleware, outermost: sets the request's id and client address.
+/// State of the [`context`] middleware.
+pub struct RequestContext {
+    proxies: TrustedProxies,
+    mcp_path: String,
+}
+
+impl RequestContext {
+    pub fn new(config: &Config) -> Self {
+        Self {
+            proxies: TrustedProxies(config.trusted_proxies.clone()),
+            mcp_path: config.mcp_path.clone(),
+        }
+    }
+
+    /// The `route` label of a request's metrics: one of a fixed few words.
+    fn route(&self, path: &str) -> &'static str {
+        match path {
+            path if path == self.mcp_path => "mcp",
+            "/healthz" => "healthz",
+            "/readyz" => "readyz",
+            path if path.starts_with("/.well-known/oauth-protected-resource") => "metadata",
+            _ => "other",
+        }
+    }
+}
+
+/// Middleware, outermost: sets the request's id and client address, and
+/// counts the request by route and status.
 pub async fn context(
-    State(proxies): State<Arc<TrustedProxies>>,
+    State(context): State<Arc<RequestContext>>,
     mut request: Request,
     next: Next,
 ) -> Response {
+    let route = context.route(request.uri().path());
     let id = request
         .headers()
         .get(REQUEST_ID)
@@ -50,13 +80,14 @@ pub async fn context(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip());
-    let client = peer.map(|peer| proxies.client_address(peer, request.headers()));
+    let client = peer.map(|peer| context.proxies.client_address(peer, request.headers()));
     if let Some(client) = client {
         request.extensions_mut().insert(ClientAddr(client));
     }
     request.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", request_id = %id, client = ?client);
     let mut response = next.run(request).instrument(span).await;
+    metrics::http_request(route, response.status().as_u16());
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }

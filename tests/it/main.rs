@@ -9,5 +9,6 @@ mod common;
 mod check;
 mod cli;
 mod layout;
+mod project_ci;
 mod prompt;
 mod snapshots;

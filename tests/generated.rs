@@ -34,6 +34,21 @@ fn hostile_project_builds_tests_and_lints_clean() {
     generate_build_test_lint("hostile");
 }
 
+/// The `otel` feature (traces over OTLP) builds, passes the project's tests,
+/// its own `tests/telemetry.rs` included, and lints clean.
+#[test]
+fn readme_project_with_otel_builds_tests_and_lints_clean() {
+    let dir = TempDir::new().unwrap();
+    let project = dir.path().join("readme");
+    common::cmd()
+        .arg(&project)
+        .args(["--vcs", "none", "--quiet", "--answers"])
+        .arg(common::fixture("readme"))
+        .assert()
+        .success();
+    common::build_test_lint_with(&project, &["--features", "otel"]);
+}
+
 /// Fail closed: a `#[tool]` method added by hand without its entry in
 /// `TOOL_SCOPES` makes the project's own tests fail and its server refuse to
 /// start, naming the tool.

@@ -4,7 +4,7 @@
 //! both formats quote and escape, so no request can forge a line.
 
 use tracing::Subscriber;
-use tracing_subscriber::{EnvFilter, fmt::MakeWriter};
+use tracing_subscriber::{EnvFilter, Layer, Registry, fmt::MakeWriter, layer::SubscriberExt as _};
 
 /// `MCP_LOG_FORMAT`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,28 +27,33 @@ impl LogFormat {
     }
 }
 
+/// A layer besides the log lines: the OpenTelemetry one, with `otel`.
+pub type ExtraLayer = Box<dyn Layer<Registry> + Send + Sync>;
+
 /// The subscriber `main` installs; tests build the same one over a buffer.
 pub fn subscriber<W>(
     format: LogFormat,
     filter: EnvFilter,
     writer: W,
     ansi: bool,
+    extra: Option<ExtraLayer>,
 ) -> Box<dyn Subscriber + Send + Sync>
 where
     W: for<'writer> MakeWriter<'writer> + Send + Sync + 'static,
 {
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(writer);
-    match format {
-        LogFormat::Text => Box::new(builder.with_ansi(ansi).finish()),
-        LogFormat::Json => Box::new(
-            builder
-                .json()
-                .flatten_event(true)
-                .with_current_span(true)
-                .with_span_list(false)
-                .finish(),
-        ),
-    }
+    let lines: ExtraLayer = match format {
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_writer(writer)
+            .with_ansi(ansi)
+            .boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_writer(writer)
+            .boxed(),
+    };
+    let layers: Vec<ExtraLayer> = std::iter::once(lines).chain(extra).collect();
+    Box::new(tracing_subscriber::registry().with(layers.with_filter(filter)))
 }

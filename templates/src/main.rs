@@ -8,6 +8,8 @@ use mcp_server::{
 };
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
+#[cfg(feature = "otel")]
+use tracing_subscriber::Layer as _;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -30,12 +32,25 @@ async fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+    #[cfg(feature = "otel")]
+    let traces = match mcp_server::telemetry::Tracing::from_env() {
+        Ok(traces) => traces,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    #[cfg(feature = "otel")]
+    let extra = traces.as_ref().map(|traces| traces.layer().boxed());
+    #[cfg(not(feature = "otel"))]
+    let extra = None;
     // Colour only on a terminal, so log collectors get plain text.
     if tracing::subscriber::set_global_default(logs::subscriber(
         format,
         filter,
         std::io::stdout,
         terminal,
+        extra,
     ))
     .is_err()
     {
@@ -92,7 +107,12 @@ async fn main() -> ExitCode {
         metrics = ?config.metrics_addr,
         "MCP server ready"
     );
-    if let Err(error) = server::run(listener, app, shutdown_signal()).await {
+    let served = server::run(listener, app, shutdown_signal()).await;
+    #[cfg(feature = "otel")]
+    if let Some(traces) = traces {
+        traces.shutdown();
+    }
+    if let Err(error) = served {
         eprintln!("error: {error}");
         return ExitCode::FAILURE;
     }

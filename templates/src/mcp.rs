@@ -18,7 +18,15 @@ use rmcp::{
 };
 use serde::Serialize;
 
-use crate::{auth::Claims, metrics, request::RequestId, scopes, tools::Tools};
+use tracing::{Instrument as _, Span};
+
+use crate::{
+    auth::Claims,
+    metrics,
+    request::{RequestId, RequestSpan},
+    scopes,
+    tools::Tools,
+};
 
 /// One per MCP session (or request, when stateless); the tools and their router are shared.
 #[derive(Clone)]
@@ -69,17 +77,32 @@ impl ServerHandler for McpServer {
     ) -> Result<CallToolResponse, ErrorData> {
         let started = Instant::now();
         let claims = claims(&context);
-        // The session's task runs outside the HTTP request's span, so the
-        // request id is written into the line itself.
-        let request_id = context
-            .extensions
-            .get::<Parts>()
+        let tool = request.name.clone();
+        // The session's task runs outside the HTTP request's span: the tool
+        // call's span is made its child, and the request id is written into
+        // the log line itself.
+        let parts = context.extensions.get::<Parts>();
+        let request_id = parts
             .and_then(|parts| parts.extensions.get::<RequestId>())
             .map(|RequestId(id)| id.clone());
-        let tool = request.name.clone();
+        let parent = parts
+            .and_then(|parts| parts.extensions.get::<RequestSpan>())
+            .map(|RequestSpan(span)| span.clone())
+            .unwrap_or_else(Span::none);
+        let span = tracing::info_span!(
+            parent: &parent,
+            "tool_call",
+            tool = scopes::declared_name(&tool),
+            client_id = claims.as_ref().and_then(|c| c.client_id.as_deref()),
+            outcome = tracing::field::Empty,
+        );
+        // A trace context the client put in the request's `_meta` wins.
+        #[cfg(feature = "otel")]
+        crate::telemetry::continue_trace(&span, &crate::telemetry::Meta(&context.meta.0.0));
         let result = self
             .router
             .call(ToolCallContext::new(&self.tools, request, context))
+            .instrument(span.clone())
             .await;
         let outcome = match &result {
             Ok(CallToolResponse::Complete(CallToolResult {
@@ -89,19 +112,22 @@ impl ServerHandler for McpServer {
             Ok(_) => "ok",
             Err(_) => "error",
         };
+        span.record("outcome", outcome);
         // Values a client controls are recorded as strings, which the log
         // formats quote and escape; the tool's name only as declared.
         let duration = started.elapsed();
         metrics::tool_call(scopes::declared_name(&tool), outcome, duration);
-        tracing::info!(
-            request_id = request_id.as_deref(),
-            tool = scopes::declared_name(&tool),
-            sub = claims.as_ref().map(|c| c.sub.as_str()),
-            client_id = claims.as_ref().and_then(|c| c.client_id.as_deref()),
-            outcome,
-            duration_ms = duration.as_secs_f64() * 1000.0,
-            "tool call"
-        );
+        span.in_scope(|| {
+            tracing::info!(
+                request_id = request_id.as_deref(),
+                tool = scopes::declared_name(&tool),
+                sub = claims.as_ref().map(|c| c.sub.as_str()),
+                client_id = claims.as_ref().and_then(|c| c.client_id.as_deref()),
+                outcome,
+                duration_ms = duration.as_secs_f64() * 1000.0,
+                "tool call"
+            );
+        });
         result
     }
 }

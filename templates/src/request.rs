@@ -27,6 +27,11 @@ const FORWARDED: HeaderName = HeaderName::from_static("forwarded");
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
 
+/// The request's span, in its extensions: tool calls, which rmcp runs
+/// outside the request's task, are its children.
+#[derive(Clone, Debug)]
+pub struct RequestSpan(pub tracing::Span);
+
 /// The client's address, in the request's extensions: what the failed-auth
 /// limiter counts and the logs show.
 #[derive(Clone, Copy, Debug)]
@@ -86,6 +91,9 @@ pub async fn context(
     }
     request.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", request_id = %id, client = ?client);
+    #[cfg(feature = "otel")]
+    crate::telemetry::continue_trace(&span, &crate::telemetry::Headers(request.headers()));
+    request.extensions_mut().insert(RequestSpan(span.clone()));
     let mut response = next.run(request).instrument(span).await;
     metrics::http_request(route, response.status().as_u16());
     if let Ok(value) = HeaderValue::from_str(&id) {

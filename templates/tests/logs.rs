@@ -39,6 +39,7 @@ async fn captured_logs(format: LogFormat, body: impl AsyncFnOnce()) -> String {
         EnvFilter::new("info"),
         move || writer.clone(),
         false,
+        None,
     );
     // The test runtime runs every task on this thread, the server's included.
     let _guard = tracing::subscriber::set_default(subscriber);

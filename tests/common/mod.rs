@@ -91,12 +91,28 @@ pub fn one_cargo_at_a_time() -> MutexGuard<'static, ()> {
 /// What a user runs on a generated project, in the shared target directory:
 /// `cargo fmt --check`, `build`, `test` and `clippy -D warnings`.
 pub fn build_test_lint(project: &Path) {
+    build_test_lint_with(project, &[]);
+}
+
+/// [`build_test_lint`] with extra cargo arguments, e.g. `--features otel`.
+pub fn build_test_lint_with(project: &Path, extra: &[&str]) {
     let _one_at_a_time = one_cargo_at_a_time();
+    let with = |args: &[&str]| -> Vec<String> {
+        let split = args
+            .iter()
+            .position(|arg| *arg == "--")
+            .unwrap_or(args.len());
+        args[..split]
+            .iter()
+            .chain(extra)
+            .chain(&args[split..])
+            .map(|arg| arg.to_string())
+            .collect()
+    };
     cargo_ok(project, &["fmt", "--check"]);
-    cargo_ok(project, &["build", "--locked"]);
-    cargo_ok(project, &["test", "--locked"]);
-    cargo_ok(
-        project,
+    for args in [
+        &["build", "--locked"][..],
+        &["test", "--locked"],
         &[
             "clippy",
             "--locked",
@@ -105,7 +121,13 @@ pub fn build_test_lint(project: &Path) {
             "-D",
             "warnings",
         ],
-    );
+    ] {
+        let args = with(args);
+        cargo_ok(
+            project,
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+    }
 }
 
 /// Runs git in `dir` with a fixed identity; returns its standard output.

@@ -21,7 +21,7 @@ connections=${BENCH_CONNECTIONS:-32}
 threads=${BENCH_THREADS:-2}
 # The generated server logs every refused request and every tool call at info,
 # as it would in production; BENCH_RUST_LOG=warn shows what that costs.
-rust_log=${BENCH_RUST_LOG:-info}
+rust_log=${BENCH_RUST_LOG:-info,rmcp=warn}
 # BENCH_METRICS=1 serves Prometheus metrics (MCP_METRICS_ADDR on another
 # loopback port), as a production deployment would; unset, none are recorded.
 metrics=${BENCH_METRICS:-}

@@ -5,9 +5,13 @@
 
 mod common;
 
+use std::path::PathBuf;
+
 use tempfile::TempDir;
 
-fn generate_build_test_lint(fixture: &str) {
+/// `fixture` generated into a new temporary directory (kept while the
+/// returned guard lives).
+fn generate(fixture: &str) -> (TempDir, PathBuf) {
     let dir = TempDir::new().unwrap();
     let project = dir.path().join(fixture);
     common::cmd()
@@ -16,6 +20,11 @@ fn generate_build_test_lint(fixture: &str) {
         .arg(common::fixture(fixture))
         .assert()
         .success();
+    (dir, project)
+}
+
+fn generate_build_test_lint(fixture: &str) {
+    let (_dir, project) = generate(fixture);
     common::build_test_lint(&project);
 }
 
@@ -38,14 +47,7 @@ fn hostile_project_builds_tests_and_lints_clean() {
 /// its own `tests/telemetry.rs` included, and lints clean.
 #[test]
 fn readme_project_with_otel_builds_tests_and_lints_clean() {
-    let dir = TempDir::new().unwrap();
-    let project = dir.path().join("readme");
-    common::cmd()
-        .arg(&project)
-        .args(["--vcs", "none", "--quiet", "--answers"])
-        .arg(common::fixture("readme"))
-        .assert()
-        .success();
+    let (_dir, project) = generate("readme");
     common::build_test_lint_with(&project, &["--features", "otel"]);
 }
 
@@ -54,14 +56,7 @@ fn readme_project_with_otel_builds_tests_and_lints_clean() {
 /// start, naming the tool.
 #[test]
 fn a_tool_added_by_hand_without_a_scope_entry_fails_the_tests_and_stops_the_server() {
-    let dir = TempDir::new().unwrap();
-    let project = dir.path().join("readme");
-    common::cmd()
-        .arg(&project)
-        .args(["--vcs", "none", "--quiet", "--answers"])
-        .arg(common::fixture("readme"))
-        .assert()
-        .success();
+    let (_dir, project) = generate("readme");
     let tools = project.join("src/tools.rs");
     let text = std::fs::read_to_string(&tools).unwrap();
     let end = text.rfind("}\n").unwrap();
@@ -119,14 +114,7 @@ fn a_tool_added_by_hand_without_a_scope_entry_fails_the_tests_and_stops_the_serv
 /// moved to loopback, as tests only bind there.
 #[test]
 fn the_kubernetes_manifests_validate_and_their_config_serves() {
-    let dir = TempDir::new().unwrap();
-    let project = dir.path().join("readme");
-    common::cmd()
-        .arg(&project)
-        .args(["--vcs", "none", "--quiet", "--answers"])
-        .arg(common::fixture("readme"))
-        .assert()
-        .success();
+    let (_dir, project) = generate("readme");
     let manifests = project.join("deploy/kubernetes");
     let validated = std::process::Command::new("kubernetes-validate")
         .args(["--strict", "--quiet"])

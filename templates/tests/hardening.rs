@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use common::{KEYS, TestServer, USER, claims, token};
+use common::{KEYS, TestServer, USER, claims, initialize_request, token};
 use mcp_server::{auth::TokenValidator, config::Config};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -166,16 +166,7 @@ async fn a_principal_holds_at_most_its_session_cap() {
     }
     let refused = server
         .post(Some(&token), None)
-        .json(&json!({
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": { "name": "flood", "version": "1" }
-            }
-        }))
+        .json(&initialize_request())
         .send()
         .await
         .unwrap();

@@ -8,7 +8,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use axum::{Router, body::Bytes, routing::post};
-use common::{TestServer, token};
+use common::{TestServer, initialize_request, token};
 use mcp_server::{
     logs::{self, LogFormat},
     scopes,
@@ -69,16 +69,7 @@ async fn spans_continue_the_incoming_trace_and_reach_the_collector() {
             "traceparent",
             format!("00-{HEADER_TRACE}-00f067aa0ba902b7-01"),
         )
-        .json(&json!({
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": { "name": "test", "version": "1" }
-            }
-        }))
+        .json(&initialize_request())
         .send()
         .await
         .unwrap();

@@ -117,6 +117,20 @@ pub fn claims(scope: &str) -> Value {
     })
 }
 
+/// An `initialize` request, as a client sends it.
+pub fn initialize_request() -> Value {
+    json!({
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": PROTOCOL_VERSION,
+            "capabilities": {},
+            "clientInfo": { "name": "test", "version": "1.0" }
+        }
+    })
+}
+
 /// A valid token with `scope`, signed by the default key.
 pub fn token(scope: &str) -> String {
     KEYS[0].sign(&claims(scope))
@@ -272,22 +286,7 @@ impl TestServer {
 
     /// Runs the MCP handshake; returns the session id (`None` when stateless).
     pub async fn initialize(&self, token: &str) -> Option<String> {
-        let reply = self
-            .rpc(
-                token,
-                None,
-                json!({
-                    "jsonrpc": "2.0",
-                    "id": 1,
-                    "method": "initialize",
-                    "params": {
-                        "protocolVersion": PROTOCOL_VERSION,
-                        "capabilities": {},
-                        "clientInfo": { "name": "test", "version": "1.0" }
-                    }
-                }),
-            )
-            .await;
+        let reply = self.rpc(token, None, initialize_request()).await;
         assert_eq!(
             reply.status,
             StatusCode::OK,

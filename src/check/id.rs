@@ -19,6 +19,7 @@ pub enum CheckId {
     Unauthenticated401,
     ChallengeResourceMetadata,
     ChallengeScope,
+    NoErrorWithoutCredentials,
     AuthenticatedInitialize,
     AuthenticatedToolsList,
     WrongAudienceRefused,
@@ -26,7 +27,7 @@ pub enum CheckId {
 
 impl CheckId {
     /// Every check, in report order.
-    pub const ALL: [CheckId; 15] = [
+    pub const ALL: [CheckId; 16] = [
         CheckId::Https,
         CheckId::MetadataPathInserted,
         CheckId::MetadataRoot,
@@ -39,6 +40,7 @@ impl CheckId {
         CheckId::Unauthenticated401,
         CheckId::ChallengeResourceMetadata,
         CheckId::ChallengeScope,
+        CheckId::NoErrorWithoutCredentials,
         CheckId::AuthenticatedInitialize,
         CheckId::AuthenticatedToolsList,
         CheckId::WrongAudienceRefused,
@@ -59,6 +61,7 @@ impl CheckId {
             CheckId::Unauthenticated401 => "unauthenticated-401",
             CheckId::ChallengeResourceMetadata => "challenge-resource-metadata",
             CheckId::ChallengeScope => "challenge-scope",
+            CheckId::NoErrorWithoutCredentials => "no-error-without-credentials",
             CheckId::AuthenticatedInitialize => "authenticated-initialize",
             CheckId::AuthenticatedToolsList => "authenticated-tools-list",
             CheckId::WrongAudienceRefused => "wrong-audience-refused",
@@ -82,6 +85,7 @@ impl CheckId {
                 "Challenge points to the metadata (resource_metadata)"
             }
             CheckId::ChallengeScope => "Challenge names the scopes (scope)",
+            CheckId::NoErrorWithoutCredentials => "No error code without credentials",
             CheckId::AuthenticatedInitialize => "Authenticated initialize succeeds",
             CheckId::AuthenticatedToolsList => "Authenticated tools/list succeeds",
             CheckId::WrongAudienceRefused => "Token for another audience refused",

@@ -197,6 +197,7 @@ impl Probe<'_> {
         let metadata = self.metadata(&url);
         self.authorization(metadata.as_ref());
         self.challenge(&url);
+        self.no_error_without_credentials(&url);
         self.authenticated(&url);
         self.wrong_audience(&url);
     }

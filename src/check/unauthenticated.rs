@@ -112,4 +112,55 @@ impl Probe<'_> {
             ),
         }
     }
+
+    /// RFC 6750 section 3.1: a request without credentials, or with another
+    /// scheme's, gets a challenge with no error code; an `error` there tells
+    /// clients their (absent) token was bad.
+    pub(super) fn no_error_without_credentials(&mut self, url: &Url) {
+        const BASIC: &str = "Basic bWNwLW9hdXRoLW5ldzpjaGVjaw==";
+        let mut errors = Vec::new();
+        for (request, headers) in [
+            ("without credentials", &[][..]),
+            ("with Authorization: Basic", &[("Authorization", BASIC)][..]),
+        ] {
+            let reply = match self.http.post_rpc(url, headers, &initialize(), Some(1)) {
+                Ok(rpc) => rpc.reply,
+                Err(reason) => {
+                    self.add(CheckId::NoErrorWithoutCredentials, Status::Skip, reason);
+                    return;
+                }
+            };
+            if reply.status != 401 {
+                let reason = format!(
+                    "an initialize {request} got {}, not 401",
+                    status_line(reply.status)
+                );
+                self.add(CheckId::NoErrorWithoutCredentials, Status::Skip, reason);
+                return;
+            }
+            let challenges = reply.headers_all("www-authenticate");
+            if let Some(error) = challenge::bearer(&challenges)
+                .as_ref()
+                .and_then(|bearer| bearer.param("error"))
+            {
+                errors.push(format!("the 401 {request} has error=\"{error}\""));
+            }
+        }
+        let (status, reason) = if errors.is_empty() {
+            (
+                Status::Pass,
+                "the 401s without credentials and with Basic credentials carry no error code"
+                    .to_string(),
+            )
+        } else {
+            (
+                Status::Warn,
+                format!(
+                    "{}: RFC 6750 section 3.1 says no error code when the request has no credentials",
+                    errors.join("; ")
+                ),
+            )
+        };
+        self.add(CheckId::NoErrorWithoutCredentials, status, reason);
+    }
 }

@@ -19,7 +19,7 @@ const WRONG_AUDIENCE: &str = "wrong-aud-token-2b8e1d64";
 const SESSION: &str = "session-1";
 
 /// Every check id, in report order.
-const IDS: [&str; 15] = [
+const IDS: [&str; 16] = [
     "https",
     "metadata-path-inserted",
     "metadata-root",
@@ -32,6 +32,7 @@ const IDS: [&str; 15] = [
     "unauthenticated-401",
     "challenge-resource-metadata",
     "challenge-scope",
+    "no-error-without-credentials",
     "authenticated-initialize",
     "authenticated-tools-list",
     "wrong-audience-refused",
@@ -53,6 +54,9 @@ struct Faults {
     json_answers: bool,
     /// Answers an `initialize` without a token.
     unprotected: bool,
+    /// Puts `error="invalid_token"` in the 401 to a request without a token,
+    /// as several MCP server stacks do.
+    error_without_credentials: bool,
 }
 
 /// A fake MCP server with Scalekit-like metadata, on an ephemeral port.
@@ -190,6 +194,9 @@ fn handle(mut request: Request, base: &str, faults: &Faults) {
                     Some(token) => format!(
                         r#"Bearer error="invalid_token", error_description="audience mismatch for {token}", resource_metadata="{base}/.well-known/oauth-protected-resource/mcp""#
                     ),
+                    None if faults.error_without_credentials => format!(
+                        r#"Bearer error="invalid_token", resource_metadata="{base}/.well-known/oauth-protected-resource/mcp", scope="todo:read todo:write""#
+                    ),
                     None if faults.no_scope => format!(
                         r#"Bearer resource_metadata="{base}/.well-known/oauth-protected-resource/mcp""#
                     ),
@@ -326,8 +333,15 @@ fn a_conforming_server_passes_everything_but_https_on_loopback() {
     }
     assert_eq!(code, Some(0));
     assert_eq!(report["ok"], true);
-    assert_eq!(report["counts"]["pass"], 14);
-    let tools = report["checks"][13]["reason"].as_str().unwrap();
+    assert_eq!(report["counts"]["pass"], 15);
+    let tools = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|check| check["id"] == "authenticated-tools-list")
+        .unwrap()["reason"]
+        .as_str()
+        .unwrap();
     assert_eq!(tools, "2 tool(s): list_todos, create_todo");
 }
 
@@ -351,7 +365,7 @@ fn the_table_shows_every_check_with_its_mark_and_reason() {
         assert!(row.split_whitespace().count() > 2, "a reason: {row}");
     }
     assert!(
-        stdout.contains("ok: 14 pass, 1 warn, 0 fail, 0 skip"),
+        stdout.contains("ok: 15 pass, 1 warn, 0 fail, 0 skip"),
         "{stdout}"
     );
     assert!(!stdout.contains('\x1b'), "no colour into a pipe");
@@ -436,7 +450,7 @@ fn an_accepted_wrong_audience_token_fails() {
 
 #[test]
 fn each_fault_is_named_by_its_check() {
-    let cases: [(Faults, CheckId, Status); 8] = [
+    let cases: [(Faults, CheckId, Status); 9] = [
         (
             Faults {
                 no_scope: true,
@@ -501,11 +515,50 @@ fn each_fault_is_named_by_its_check() {
             CheckId::MetadataResource,
             Status::Fail,
         ),
+        (
+            Faults {
+                error_without_credentials: true,
+                ..Faults::default()
+            },
+            CheckId::NoErrorWithoutCredentials,
+            Status::Warn,
+        ),
     ];
     for (faults, id, expected) in cases {
         let report = probe(faults);
         assert_eq!(status(&report, id), expected, "{id}: {report:#?}");
     }
+}
+
+#[test]
+fn an_error_code_without_credentials_is_named_with_both_requests() {
+    let report = probe(Faults {
+        error_without_credentials: true,
+        ..Faults::default()
+    });
+    let check = report.get(CheckId::NoErrorWithoutCredentials).unwrap();
+    assert_eq!(check.status, Status::Warn);
+    assert!(
+        check
+            .reason
+            .contains(r#"the 401 without credentials has error="invalid_token""#),
+        "{}",
+        check.reason
+    );
+    assert!(
+        check
+            .reason
+            .contains(r#"the 401 with Authorization: Basic has error="invalid_token""#),
+        "{}",
+        check.reason
+    );
+    assert!(check.reason.contains("RFC 6750"), "{}", check.reason);
+    // The conforming server passes it.
+    let conforming = probe(Faults::default());
+    assert_eq!(
+        status(&conforming, CheckId::NoErrorWithoutCredentials),
+        Status::Pass
+    );
 }
 
 #[test]

@@ -82,6 +82,17 @@ impl Http {
         self.read(url, response, None).map(|rpc| rpc.reply)
     }
 
+    /// A DELETE, e.g. to end an MCP session.
+    pub fn delete(&self, url: &Url, headers: &[(&str, &str)]) -> Result<Reply, String> {
+        self.reachable(url)?;
+        let mut request = self.agent.delete(url.as_str());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.call().map_err(|e| self.describe(&e, url, true))?;
+        self.read(url, response, None).map(|rpc| rpc.reply)
+    }
+
     /// A JSON-RPC POST. When the answer is an event stream, reading stops at
     /// the event that answers `id`, since a server may keep the stream open.
     pub fn post_rpc(

@@ -117,6 +117,11 @@ impl Probe<'_> {
             Err(reason) => (Status::Fail, reason),
         };
         self.add(CheckId::AuthenticatedToolsList, status, reason);
+        // The probe's session is not left open on the server. Servers may
+        // refuse clients ending sessions (405), so the answer is not judged.
+        if session.is_some() {
+            let _ = self.http.delete(url, &headers);
+        }
     }
 
     /// With `--wrong-audience-token`: such a token must get 401.

@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -64,6 +64,8 @@ struct Fake {
     server: Arc<Server>,
     thread: Option<JoinHandle<()>>,
     base: String,
+    /// The session ids clients ended with DELETE.
+    closed: Arc<Mutex<Vec<String>>>,
 }
 
 impl Fake {
@@ -71,12 +73,14 @@ impl Fake {
         let server = Arc::new(Server::http("127.0.0.1:0").unwrap());
         let port = server.server_addr().to_ip().unwrap().port();
         let base = format!("http://127.0.0.1:{port}");
+        let closed = Arc::new(Mutex::new(Vec::new()));
         let thread = {
             let server = Arc::clone(&server);
             let base = base.clone();
+            let closed = Arc::clone(&closed);
             thread::spawn(move || {
                 while let Ok(request) = server.recv() {
-                    handle(request, &base, &faults);
+                    handle(request, &base, &faults, &closed);
                 }
             })
         };
@@ -84,6 +88,7 @@ impl Fake {
             server,
             thread: Some(thread),
             base,
+            closed,
         }
     }
 
@@ -111,7 +116,7 @@ fn json_response(status: u16, value: &Value) -> Response<std::io::Cursor<Vec<u8>
         .with_header(header("Content-Type", "application/json"))
 }
 
-fn handle(mut request: Request, base: &str, faults: &Faults) {
+fn handle(mut request: Request, base: &str, faults: &Faults, closed: &Mutex<Vec<String>>) {
     let get = |request: &Request, name: &str| {
         request
             .headers()
@@ -210,6 +215,15 @@ fn handle(mut request: Request, base: &str, faults: &Faults) {
                 }
                 response
             }
+        }
+        (Method::Delete, "/mcp")
+            if get(&request, "Authorization").as_deref() == Some(&format!("Bearer {GOOD}")) =>
+        {
+            closed
+                .lock()
+                .unwrap()
+                .extend(get(&request, "Mcp-Session-Id"));
+            Response::from_string("").with_status_code(200)
         }
         _ => Response::from_string("not found").with_status_code(404),
     };
@@ -528,6 +542,19 @@ fn each_fault_is_named_by_its_check() {
         let report = probe(faults);
         assert_eq!(status(&report, id), expected, "{id}: {report:#?}");
     }
+}
+
+#[test]
+fn the_probe_closes_the_session_it_opened() {
+    let fake = Fake::start(Faults::default());
+    let mut options = options(&fake.url());
+    options.token = Some(Secret::new(GOOD));
+    let report = check::run(&options);
+    assert_eq!(
+        status(&report, CheckId::AuthenticatedToolsList),
+        Status::Pass
+    );
+    assert_eq!(*fake.closed.lock().unwrap(), [SESSION]);
 }
 
 #[test]

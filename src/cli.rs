@@ -329,6 +329,11 @@ pub struct CheckArgs {
     )]
     pub wrong_audience_token: Option<Secret>,
 
+    /// A browser client's origin, e.g. https://app.example: also checks that
+    /// the MCP endpoint answers its CORS preflight and exposes the challenge.
+    #[arg(long, value_name = "ORIGIN", value_parser = parse_origin)]
+    pub origin: Option<String>,
+
     /// Print the report as JSON (url, ok, counts, checks).
     #[arg(long)]
     pub json: bool,
@@ -350,9 +355,23 @@ impl CheckArgs {
             url: self.url.clone(),
             token: self.token.clone(),
             wrong_audience_token: self.wrong_audience_token.clone(),
+            origin: self.origin.clone(),
             timeout: Duration::from_secs(self.timeout),
         }
     }
+}
+
+/// `scheme://host[:port]`, as a browser sends it in `Origin`.
+fn parse_origin(text: &str) -> Result<String, String> {
+    let url =
+        Url::parse(text).map_err(|e| format!("not an origin like https://app.example: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err("an origin is http(s)://host[:port]".to_string());
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err("an origin has no path, query or fragment".to_string());
+    }
+    Ok(url.origin().ascii_serialization())
 }
 
 fn parse_server_url(text: &str) -> Result<Url, String> {

@@ -82,6 +82,17 @@ impl Http {
         self.read(url, response, None).map(|rpc| rpc.reply)
     }
 
+    /// An OPTIONS request, e.g. a CORS preflight.
+    pub fn options(&self, url: &Url, headers: &[(&str, &str)]) -> Result<Reply, String> {
+        self.reachable(url)?;
+        let mut request = self.agent.options(url.as_str());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.call().map_err(|e| self.describe(&e, url, true))?;
+        self.read(url, response, None).map(|rpc| rpc.reply)
+    }
+
     /// A DELETE, e.g. to end an MCP session.
     pub fn delete(&self, url: &Url, headers: &[(&str, &str)]) -> Result<Reply, String> {
         self.reachable(url)?;

@@ -20,6 +20,7 @@ pub enum CheckId {
     ChallengeResourceMetadata,
     ChallengeScope,
     NoErrorWithoutCredentials,
+    McpCors,
     AuthenticatedInitialize,
     AuthenticatedToolsList,
     WrongAudienceRefused,
@@ -27,7 +28,7 @@ pub enum CheckId {
 
 impl CheckId {
     /// Every check, in report order.
-    pub const ALL: [CheckId; 16] = [
+    pub const ALL: [CheckId; 17] = [
         CheckId::Https,
         CheckId::MetadataPathInserted,
         CheckId::MetadataRoot,
@@ -41,6 +42,7 @@ impl CheckId {
         CheckId::ChallengeResourceMetadata,
         CheckId::ChallengeScope,
         CheckId::NoErrorWithoutCredentials,
+        CheckId::McpCors,
         CheckId::AuthenticatedInitialize,
         CheckId::AuthenticatedToolsList,
         CheckId::WrongAudienceRefused,
@@ -62,6 +64,7 @@ impl CheckId {
             CheckId::ChallengeResourceMetadata => "challenge-resource-metadata",
             CheckId::ChallengeScope => "challenge-scope",
             CheckId::NoErrorWithoutCredentials => "no-error-without-credentials",
+            CheckId::McpCors => "mcp-cors",
             CheckId::AuthenticatedInitialize => "authenticated-initialize",
             CheckId::AuthenticatedToolsList => "authenticated-tools-list",
             CheckId::WrongAudienceRefused => "wrong-audience-refused",
@@ -86,6 +89,7 @@ impl CheckId {
             }
             CheckId::ChallengeScope => "Challenge names the scopes (scope)",
             CheckId::NoErrorWithoutCredentials => "No error code without credentials",
+            CheckId::McpCors => "Browser clients can reach the endpoint (CORS)",
             CheckId::AuthenticatedInitialize => "Authenticated initialize succeeds",
             CheckId::AuthenticatedToolsList => "Authenticated tools/list succeeds",
             CheckId::WrongAudienceRefused => "Token for another audience refused",

@@ -51,6 +51,9 @@ pub struct Options {
     pub token: Option<Secret>,
     /// A valid token issued for another audience, which must be refused.
     pub wrong_audience_token: Option<Secret>,
+    /// A browser origin (`https://app.example`) to probe the MCP endpoint's
+    /// CORS with; without one, `mcp-cors` is skipped.
+    pub origin: Option<String>,
     /// The most any one request may take, from connecting to the last byte.
     pub timeout: Duration,
 }
@@ -198,6 +201,7 @@ impl Probe<'_> {
         self.authorization(metadata.as_ref());
         self.challenge(&url);
         self.no_error_without_credentials(&url);
+        self.mcp_cors(&url);
         self.authenticated(&url);
         self.wrong_audience(&url);
     }
@@ -325,6 +329,7 @@ mod tests {
             url: url("http://127.0.0.1:1/mcp"),
             token: None,
             wrong_audience_token: None,
+            origin: None,
             timeout: Duration::from_secs(1),
         };
         let report = run(&options);

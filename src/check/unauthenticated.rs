@@ -4,7 +4,7 @@
 use url::Url;
 
 use super::challenge::{self, Challenge};
-use super::http::status_line;
+use super::http::{Reply, status_line};
 use super::{CheckId, Probe, Status, initialize};
 
 impl Probe<'_> {
@@ -162,5 +162,90 @@ impl Probe<'_> {
             )
         };
         self.add(CheckId::NoErrorWithoutCredentials, status, reason);
+    }
+
+    /// With `--origin`: a browser client on that origin gets its preflight
+    /// answered without a token, and can read the 401's challenge.
+    pub(super) fn mcp_cors(&mut self, url: &Url) {
+        let Some(origin) = self.options.origin.clone() else {
+            self.add(
+                CheckId::McpCors,
+                Status::Skip,
+                "no --origin given (a browser client's origin)".to_string(),
+            );
+            return;
+        };
+        let allows = |reply: &Reply| {
+            reply
+                .header("access-control-allow-origin")
+                .is_some_and(|allowed| allowed == "*" || allowed == origin)
+        };
+        let preflight = self.http.options(
+            url,
+            &[
+                ("Origin", &origin),
+                ("Access-Control-Request-Method", "POST"),
+                (
+                    "Access-Control-Request-Headers",
+                    "authorization, content-type, mcp-protocol-version",
+                ),
+            ],
+        );
+        let mut problems = Vec::new();
+        match &preflight {
+            Ok(reply) if (200..300).contains(&reply.status) && allows(reply) => {}
+            Ok(reply) => problems.push(format!(
+                "the preflight from {origin} got {}{}",
+                status_line(reply.status),
+                if allows(reply) {
+                    ""
+                } else {
+                    " without Access-Control-Allow-Origin for it"
+                }
+            )),
+            Err(reason) => {
+                self.add(CheckId::McpCors, Status::Skip, reason.clone());
+                return;
+            }
+        }
+        match self
+            .http
+            .post_rpc(url, &[("Origin", &origin)], &initialize(), Some(1))
+        {
+            Ok(rpc) if rpc.reply.status == 401 => {
+                let exposed = rpc
+                    .reply
+                    .header("access-control-expose-headers")
+                    .unwrap_or_default()
+                    .split(',')
+                    .any(|name| {
+                        let name = name.trim();
+                        name == "*" || name.eq_ignore_ascii_case("www-authenticate")
+                    });
+                if !allows(&rpc.reply) || !exposed {
+                    problems.push(format!(
+                        "the 401 to {origin} does not let a browser read WWW-Authenticate \
+                         (Access-Control-Allow-Origin for it and Access-Control-Expose-Headers: \
+                         WWW-Authenticate are needed)"
+                    ));
+                }
+            }
+            Ok(rpc) => problems.push(format!(
+                "an initialize from {origin} without a token got {}, not 401",
+                status_line(rpc.reply.status)
+            )),
+            Err(reason) => problems.push(reason),
+        }
+        let (status, reason) = if problems.is_empty() {
+            (
+                Status::Pass,
+                format!(
+                    "a preflight from {origin} is answered without a token, and its 401 exposes WWW-Authenticate"
+                ),
+            )
+        } else {
+            (Status::Warn, problems.join("; "))
+        };
+        self.add(CheckId::McpCors, status, reason);
     }
 }

@@ -258,7 +258,14 @@ step('`mcp-oauth-new check` reports no failure against the freshly generated ser
     // Not spawnSync: the check talks to the stand-in, which runs in this process.
     const child = spawn(
         paths.generator,
-        ['check', mcpUrl, '--token', standIn.token({ scope: SCOPES.join(' ') }), '--wrong-audience-token', wrongAudience, '--json'],
+        [
+            'check', mcpUrl,
+            '--token', standIn.token({ scope: SCOPES.join(' ') }),
+            '--wrong-audience-token', wrongAudience,
+            // The server's own origin, which it allows as a browser origin.
+            '--origin', new URL(mcpUrl).origin,
+            '--json',
+        ],
         { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, NO_COLOR: '1' } },
     );
     const output = { stdout: '', stderr: '' };
@@ -286,6 +293,8 @@ step('`mcp-oauth-new check` reports no failure against the freshly generated ser
         'unauthenticated-401',
         'challenge-resource-metadata',
         'challenge-scope',
+        'no-error-without-credentials',
+        'mcp-cors',
         'authenticated-initialize',
         'authenticated-tools-list',
         'wrong-audience-refused',

@@ -15,11 +15,13 @@ use tiny_http::{Header, Method, Request, Response, Server};
 use url::Url;
 
 const GOOD: &str = "good-token-7f3a9c51";
+/// The browser origin the fake server's CORS answers.
+const APP: &str = "https://app.example";
 const WRONG_AUDIENCE: &str = "wrong-aud-token-2b8e1d64";
 const SESSION: &str = "session-1";
 
 /// Every check id, in report order.
-const IDS: [&str; 16] = [
+const IDS: [&str; 17] = [
     "https",
     "metadata-path-inserted",
     "metadata-root",
@@ -33,6 +35,7 @@ const IDS: [&str; 16] = [
     "challenge-resource-metadata",
     "challenge-scope",
     "no-error-without-credentials",
+    "mcp-cors",
     "authenticated-initialize",
     "authenticated-tools-list",
     "wrong-audience-refused",
@@ -57,6 +60,10 @@ struct Faults {
     /// Puts `error="invalid_token"` in the 401 to a request without a token,
     /// as several MCP server stacks do.
     error_without_credentials: bool,
+    /// Answers a CORS preflight on the MCP endpoint with 405.
+    preflight_refused: bool,
+    /// Does not expose `WWW-Authenticate` to browsers.
+    no_cors_exposure: bool,
 }
 
 /// A fake MCP server with Scalekit-like metadata, on an ephemeral port.
@@ -213,9 +220,29 @@ fn handle(mut request: Request, base: &str, faults: &Faults, closed: &Mutex<Vec<
                 if !faults.no_challenge {
                     response = response.with_header(header("WWW-Authenticate", &challenge));
                 }
+                if get(&request, "Origin").as_deref() == Some(APP) {
+                    response = response.with_header(header("Access-Control-Allow-Origin", APP));
+                    if !faults.no_cors_exposure {
+                        response = response.with_header(header(
+                            "Access-Control-Expose-Headers",
+                            "WWW-Authenticate, Mcp-Session-Id",
+                        ));
+                    }
+                }
                 response
             }
         }
+        (Method::Options, "/mcp") if faults.preflight_refused => {
+            Response::from_string("").with_status_code(405)
+        }
+        (Method::Options, "/mcp") => Response::from_string("")
+            .with_status_code(204)
+            .with_header(header("Access-Control-Allow-Origin", APP))
+            .with_header(header("Access-Control-Allow-Methods", "GET, POST, DELETE"))
+            .with_header(header(
+                "Access-Control-Allow-Headers",
+                "authorization, content-type, mcp-protocol-version, mcp-session-id",
+            )),
         (Method::Delete, "/mcp")
             if get(&request, "Authorization").as_deref() == Some(&format!("Bearer {GOOD}")) =>
         {
@@ -290,6 +317,7 @@ fn options(url: &str) -> Options {
         url: Url::parse(url).unwrap(),
         token: Some(Secret::new(GOOD)),
         wrong_audience_token: Some(Secret::new(WRONG_AUDIENCE)),
+        origin: Some(APP.to_string()),
         timeout: Duration::from_secs(5),
     }
 }
@@ -340,6 +368,8 @@ fn a_conforming_server_passes_everything_but_https_on_loopback() {
         GOOD,
         "--wrong-audience-token",
         WRONG_AUDIENCE,
+        "--origin",
+        APP,
     ]);
     for id in IDS {
         let expected = if id == "https" { "warn" } else { "pass" };
@@ -347,7 +377,7 @@ fn a_conforming_server_passes_everything_but_https_on_loopback() {
     }
     assert_eq!(code, Some(0));
     assert_eq!(report["ok"], true);
-    assert_eq!(report["counts"]["pass"], 15);
+    assert_eq!(report["counts"]["pass"], 16);
     let tools = report["checks"]
         .as_array()
         .unwrap()
@@ -363,7 +393,7 @@ fn a_conforming_server_passes_everything_but_https_on_loopback() {
 fn the_table_shows_every_check_with_its_mark_and_reason() {
     let fake = Fake::start(Faults::default());
     let assert = cmd()
-        .args(["check", &fake.url()])
+        .args(["check", &fake.url(), "--origin", APP])
         .env("MCP_CHECK_TOKEN", GOOD)
         .env("MCP_CHECK_WRONG_AUDIENCE_TOKEN", WRONG_AUDIENCE)
         .assert()
@@ -379,7 +409,7 @@ fn the_table_shows_every_check_with_its_mark_and_reason() {
         assert!(row.split_whitespace().count() > 2, "a reason: {row}");
     }
     assert!(
-        stdout.contains("ok: 15 pass, 1 warn, 0 fail, 0 skip"),
+        stdout.contains("ok: 16 pass, 1 warn, 0 fail, 0 skip"),
         "{stdout}"
     );
     assert!(!stdout.contains('\x1b'), "no colour into a pipe");
@@ -464,7 +494,7 @@ fn an_accepted_wrong_audience_token_fails() {
 
 #[test]
 fn each_fault_is_named_by_its_check() {
-    let cases: [(Faults, CheckId, Status); 9] = [
+    let cases: [(Faults, CheckId, Status); 11] = [
         (
             Faults {
                 no_scope: true,
@@ -537,11 +567,55 @@ fn each_fault_is_named_by_its_check() {
             CheckId::NoErrorWithoutCredentials,
             Status::Warn,
         ),
+        (
+            Faults {
+                preflight_refused: true,
+                ..Faults::default()
+            },
+            CheckId::McpCors,
+            Status::Warn,
+        ),
+        (
+            Faults {
+                no_cors_exposure: true,
+                ..Faults::default()
+            },
+            CheckId::McpCors,
+            Status::Warn,
+        ),
     ];
     for (faults, id, expected) in cases {
         let report = probe(faults);
         assert_eq!(status(&report, id), expected, "{id}: {report:#?}");
     }
+}
+
+#[test]
+fn mcp_cors_is_skipped_without_an_origin_and_says_why_it_warns() {
+    let fake = Fake::start(Faults::default());
+    let mut options = options(&fake.url());
+    options.origin = None;
+    let report = check::run(&options);
+    assert_eq!(status(&report, CheckId::McpCors), Status::Skip);
+
+    let refused = probe(Faults {
+        preflight_refused: true,
+        ..Faults::default()
+    });
+    let reason = &refused.get(CheckId::McpCors).unwrap().reason;
+    assert!(
+        reason.contains("the preflight from https://app.example got 405"),
+        "{reason}"
+    );
+    let hidden = probe(Faults {
+        no_cors_exposure: true,
+        ..Faults::default()
+    });
+    let reason = &hidden.get(CheckId::McpCors).unwrap().reason;
+    assert!(
+        reason.contains("does not let a browser read WWW-Authenticate"),
+        "{reason}"
+    );
 }
 
 #[test]

@@ -199,8 +199,9 @@ impl Probe<'_> {
         self.https(&url);
         let metadata = self.metadata(&url);
         self.authorization(metadata.as_ref());
-        self.challenge(&url);
-        self.no_error_without_credentials(&url);
+        // The 401 without credentials is judged by both families.
+        let without_credentials = self.challenge(&url);
+        self.no_error_without_credentials(&url, without_credentials.as_deref());
         self.mcp_cors(&url);
         self.authenticated(&url);
         self.wrong_audience(&url);

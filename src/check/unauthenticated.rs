@@ -9,7 +9,8 @@ use super::{CheckId, Probe, Status, initialize};
 
 impl Probe<'_> {
     /// An `initialize` without a token must get 401 and a usable challenge.
-    pub(super) fn challenge(&mut self, url: &Url) {
+    /// Returns that 401's `WWW-Authenticate` headers, when there was one.
+    pub(super) fn challenge(&mut self, url: &Url) -> Option<Vec<String>> {
         let skip_both = |probe: &mut Self, reason: &str| {
             probe.add(
                 CheckId::ChallengeResourceMetadata,
@@ -23,7 +24,7 @@ impl Probe<'_> {
             Err(reason) => {
                 self.add(CheckId::Unauthenticated401, Status::Fail, reason);
                 skip_both(self, "no answer to inspect");
-                return;
+                return None;
             }
         };
         if reply.status != 401 {
@@ -40,7 +41,7 @@ impl Probe<'_> {
             };
             self.add(CheckId::Unauthenticated401, Status::Fail, reason);
             skip_both(self, "no 401 to inspect");
-            return;
+            return None;
         }
         self.add(
             CheckId::Unauthenticated401,
@@ -64,7 +65,7 @@ impl Probe<'_> {
                 Status::Skip,
                 "no Bearer challenge".to_string(),
             );
-            return;
+            return Some(headers);
         };
         let (status, reason) = self.judge_resource_metadata(&bearer);
         self.add(CheckId::ChallengeResourceMetadata, status, reason);
@@ -77,6 +78,7 @@ impl Probe<'_> {
             ),
         };
         self.add(CheckId::ChallengeScope, status, reason);
+        Some(headers)
     }
 
     /// Whether the challenge's `resource_metadata` serves the metadata.
@@ -116,34 +118,50 @@ impl Probe<'_> {
     /// RFC 6750 section 3.1: a request without credentials, or with another
     /// scheme's, gets a challenge with no error code; an `error` there tells
     /// clients their (absent) token was bad.
-    pub(super) fn no_error_without_credentials(&mut self, url: &Url) {
+    pub(super) fn no_error_without_credentials(
+        &mut self,
+        url: &Url,
+        without_credentials: Option<&[String]>,
+    ) {
         const BASIC: &str = "Basic bWNwLW9hdXRoLW5ldzpjaGVjaw==";
+        let Some(without_credentials) = without_credentials else {
+            self.add(
+                CheckId::NoErrorWithoutCredentials,
+                Status::Skip,
+                "no 401 to a request without credentials (see unauthenticated-401)".to_string(),
+            );
+            return;
+        };
+        let error_in = |challenges: &[String]| {
+            challenge::bearer(challenges)
+                .and_then(|bearer| bearer.param("error").map(str::to_owned))
+        };
         let mut errors = Vec::new();
-        for (request, headers) in [
-            ("without credentials", &[][..]),
-            ("with Authorization: Basic", &[("Authorization", BASIC)][..]),
-        ] {
-            let reply = match self.http.post_rpc(url, headers, &initialize(), Some(1)) {
-                Ok(rpc) => rpc.reply,
-                Err(reason) => {
-                    self.add(CheckId::NoErrorWithoutCredentials, Status::Skip, reason);
-                    return;
+        if let Some(error) = error_in(without_credentials) {
+            errors.push(format!("the 401 without credentials has error=\"{error}\""));
+        }
+        let basic = self
+            .http
+            .post_rpc(url, &[("Authorization", BASIC)], &initialize(), Some(1));
+        match basic {
+            Ok(rpc) if rpc.reply.status == 401 => {
+                if let Some(error) = error_in(&rpc.reply.headers_all("www-authenticate")) {
+                    errors.push(format!(
+                        "the 401 with Authorization: Basic has error=\"{error}\""
+                    ));
                 }
-            };
-            if reply.status != 401 {
+            }
+            Ok(rpc) => {
                 let reason = format!(
-                    "an initialize {request} got {}, not 401",
-                    status_line(reply.status)
+                    "an initialize with Authorization: Basic got {}, not 401",
+                    status_line(rpc.reply.status)
                 );
                 self.add(CheckId::NoErrorWithoutCredentials, Status::Skip, reason);
                 return;
             }
-            let challenges = reply.headers_all("www-authenticate");
-            if let Some(error) = challenge::bearer(&challenges)
-                .as_ref()
-                .and_then(|bearer| bearer.param("error"))
-            {
-                errors.push(format!("the 401 {request} has error=\"{error}\""));
+            Err(reason) => {
+                self.add(CheckId::NoErrorWithoutCredentials, Status::Skip, reason);
+                return;
             }
         }
         let (status, reason) = if errors.is_empty() {

@@ -5,26 +5,8 @@
 
 mod common;
 
-use std::path::PathBuf;
-
-use tempfile::TempDir;
-
-/// `fixture` generated into a new temporary directory (kept while the
-/// returned guard lives).
-fn generate(fixture: &str) -> (TempDir, PathBuf) {
-    let dir = TempDir::new().unwrap();
-    let project = dir.path().join(fixture);
-    common::cmd()
-        .arg(&project)
-        .args(["--vcs", "none", "--quiet", "--answers"])
-        .arg(common::fixture(fixture))
-        .assert()
-        .success();
-    (dir, project)
-}
-
 fn generate_build_test_lint(fixture: &str) {
-    let (_dir, project) = generate(fixture);
+    let (_dir, project) = common::generate(fixture);
     common::build_test_lint(&project);
 }
 
@@ -47,7 +29,7 @@ fn hostile_project_builds_tests_and_lints_clean() {
 /// its own `tests/telemetry.rs` included, and lints clean.
 #[test]
 fn readme_project_with_otel_builds_tests_and_lints_clean() {
-    let (_dir, project) = generate("readme");
+    let (_dir, project) = common::generate("readme");
     common::build_test_lint_with(&project, &["--features", "otel"]);
 }
 
@@ -56,7 +38,7 @@ fn readme_project_with_otel_builds_tests_and_lints_clean() {
 /// start, naming the tool.
 #[test]
 fn a_tool_added_by_hand_without_a_scope_entry_fails_the_tests_and_stops_the_server() {
-    let (_dir, project) = generate("readme");
+    let (_dir, project) = common::generate("readme");
     let tools = project.join("src/tools.rs");
     let text = std::fs::read_to_string(&tools).unwrap();
     let end = text.rfind("}\n").unwrap();
@@ -75,13 +57,8 @@ fn a_tool_added_by_hand_without_a_scope_entry_fails_the_tests_and_stops_the_serv
 
     // Run the binary itself, on a free port, and give it a bounded time: a
     // server that starts anyway must fail the test, not hang it.
-    let build = common::cargo(&project, &["build", "--locked", "--quiet"]);
-    assert!(
-        build.status.success(),
-        "{}",
-        String::from_utf8_lossy(&build.stderr)
-    );
-    let mut server = std::process::Command::new(common::shared_target().join("debug/todo-mcp"))
+    let server = common::build_server(&project, "todo-mcp");
+    let mut server = std::process::Command::new(server)
         .env("MCP_LISTEN_ADDR", "127.0.0.1:0")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -114,7 +91,7 @@ fn a_tool_added_by_hand_without_a_scope_entry_fails_the_tests_and_stops_the_serv
 /// moved to loopback, as tests only bind there.
 #[test]
 fn the_kubernetes_manifests_validate_and_their_config_serves() {
-    let (_dir, project) = generate("readme");
+    let (_dir, project) = common::generate("readme");
     let manifests = project.join("deploy/kubernetes");
     let validated = std::process::Command::new("kubernetes-validate")
         .args(["--strict", "--quiet"])
@@ -170,13 +147,8 @@ fn the_kubernetes_manifests_validate_and_their_config_serves() {
     }
 
     let _one_at_a_time = common::one_cargo_at_a_time();
-    let build = common::cargo(&project, &["build", "--locked", "--quiet"]);
-    assert!(
-        build.status.success(),
-        "{}",
-        String::from_utf8_lossy(&build.stderr)
-    );
-    let mut server = std::process::Command::new(common::shared_target().join("debug/todo-mcp"))
+    let server = common::build_server(&project, "todo-mcp");
+    let mut server = std::process::Command::new(server)
         .env_clear()
         .envs(variables)
         .stdout(std::process::Stdio::null())

@@ -97,37 +97,44 @@ pub fn build_test_lint(project: &Path) {
 /// [`build_test_lint`] with extra cargo arguments, e.g. `--features otel`.
 pub fn build_test_lint_with(project: &Path, extra: &[&str]) {
     let _one_at_a_time = one_cargo_at_a_time();
-    let with = |args: &[&str]| -> Vec<String> {
-        let split = args
-            .iter()
-            .position(|arg| *arg == "--")
-            .unwrap_or(args.len());
-        args[..split]
-            .iter()
-            .chain(extra)
-            .chain(&args[split..])
-            .map(|arg| arg.to_string())
-            .collect()
-    };
     cargo_ok(project, &["fmt", "--check"]);
-    for args in [
-        &["build", "--locked"][..],
-        &["test", "--locked"],
+    cargo_ok(project, &[&["build", "--locked"], extra].concat());
+    cargo_ok(project, &[&["test", "--locked"], extra].concat());
+    cargo_ok(
+        project,
         &[
-            "clippy",
-            "--locked",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ],
-    ] {
-        let args = with(args);
-        cargo_ok(
-            project,
-            &args.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
-    }
+            &["clippy", "--locked", "--all-targets"],
+            extra,
+            &["--", "-D", "warnings"],
+        ]
+        .concat(),
+    );
+}
+
+/// Generates `fixture` into a new temporary directory, without git; the
+/// directory lives as long as the returned guard.
+pub fn generate(fixture_name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::TempDir::new().unwrap();
+    let project = dir.path().join(fixture_name);
+    cmd()
+        .arg(&project)
+        .args(["--vcs", "none", "--quiet", "--answers"])
+        .arg(fixture(fixture_name))
+        .assert()
+        .success();
+    (dir, project)
+}
+
+/// Builds a generated project (in the shared target directory) and returns
+/// its server binary.
+pub fn build_server(project: &Path, binary: &str) -> PathBuf {
+    let build = cargo(project, &["build", "--locked", "--quiet"]);
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    shared_target().join("debug").join(binary)
 }
 
 /// Runs git in `dir` with a fixed identity; returns its standard output.

@@ -74,16 +74,7 @@ fn assert_rustfmt_clean(answers: &Answers) {
             checked.push(file);
         }
     }
-    let output = Command::new("rustfmt")
-        .args(["--check", "--edition", "2024"])
-        .args(&checked)
-        .output()
-        .expect("rustfmt is installed (rustup component add rustfmt)");
-    assert!(
-        output.status.success(),
-        "not rustfmt-clean:\n{}",
-        String::from_utf8_lossy(&output.stdout)
-    );
+    assert_rustfmt_accepts(&checked);
 }
 
 /// The slices and options of the generated data tables (`scopes: &[...]`,
@@ -129,9 +120,14 @@ fn data_table_fields_are_rustfmt_clean_at_every_length() {
     let dir = tempfile::TempDir::new().unwrap();
     let file = dir.path().join("tables.rs");
     std::fs::write(&file, &text).unwrap();
+    assert_rustfmt_accepts(&[file]);
+}
+
+/// `rustfmt --check` passes on `files`; else the first lines of its diff.
+fn assert_rustfmt_accepts(files: &[std::path::PathBuf]) {
     let output = Command::new("rustfmt")
         .args(["--check", "--edition", "2024"])
-        .arg(&file)
+        .args(files)
         .output()
         .expect("rustfmt is installed (rustup component add rustfmt)");
     assert!(

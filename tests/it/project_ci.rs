@@ -4,20 +4,11 @@
 
 use std::process::Command;
 
-use tempfile::TempDir;
-
-use crate::common::{cmd, fixture};
+use crate::common::generate;
 
 #[test]
 fn the_generated_workflow_passes_actionlint() {
-    let dir = TempDir::new().unwrap();
-    let project = dir.path().join("p");
-    cmd()
-        .arg(&project)
-        .args(["--vcs", "none", "--quiet", "--answers"])
-        .arg(fixture("readme"))
-        .assert()
-        .success();
+    let (_dir, project) = generate("readme");
     let workflow = project.join(".github/workflows/ci.yml");
     let output = Command::new("actionlint")
         .arg(&workflow)

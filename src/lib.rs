@@ -67,8 +67,10 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
         Some(target) => target,
         None => absolute(&path)?,
     };
-    let files = render(&project)
-        .and_then(|files| base::with_record(render::GENERATOR_VERSION, files))
+    let templates = Templates::embedded();
+    let files = templates
+        .render(&project)
+        .and_then(|files| base::with_record(templates.version(), files))
         .map_err(Error::Internal)?;
     let existing = write::check_target(&target, cli.force)?;
 

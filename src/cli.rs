@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde_json::{Map, Value};
 use url::Url;
 
 use crate::answers::{ArgType, ArgumentAnswer, check_argument_name};
@@ -287,7 +288,8 @@ Tokens are sent only in Authorization headers and never printed. Prefer the
 environment variables to the flags, so tokens stay out of shell history and
 process lists:
   MCP_CHECK_TOKEN=... MCP_CHECK_WRONG_AUDIENCE_TOKEN=... \\
-    mcp-oauth-new check https://mcp.example.com/mcp
+  MCP_CHECK_LIMITED_TOKEN=... \\
+    mcp-oauth-new check https://mcp.example.com/mcp --tool create_todo
 
 Exit codes:
   0  no check failed (warnings allowed)
@@ -334,6 +336,29 @@ pub struct CheckArgs {
     #[arg(long, value_name = "ORIGIN", value_parser = parse_origin)]
     pub origin: Option<String>,
 
+    /// A valid token for this server lacking a scope that --tool needs:
+    /// checks that calling the tool gets 403 with error="insufficient_scope".
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "MCP_CHECK_LIMITED_TOKEN",
+        hide_env_values = true
+    )]
+    pub limited_token: Option<Secret>,
+
+    /// The tool to call with --limited-token.
+    #[arg(long, value_name = "NAME", requires = "limited_token")]
+    pub tool: Option<String>,
+
+    /// The arguments of that call, as a JSON object.
+    #[arg(
+        long,
+        value_name = "JSON",
+        requires = "tool",
+        value_parser = parse_json_object
+    )]
+    pub tool_arguments: Option<Map<String, Value>>,
+
     /// Print the report as JSON (url, ok, counts, checks).
     #[arg(long)]
     pub json: bool,
@@ -356,6 +381,9 @@ impl CheckArgs {
             token: self.token.clone(),
             wrong_audience_token: self.wrong_audience_token.clone(),
             origin: self.origin.clone(),
+            limited_token: self.limited_token.clone(),
+            tool: self.tool.clone(),
+            tool_arguments: self.tool_arguments.clone().unwrap_or_default(),
             timeout: Duration::from_secs(self.timeout),
         }
     }
@@ -372,6 +400,14 @@ fn parse_origin(text: &str) -> Result<String, String> {
         return Err("an origin has no path, query or fragment".to_string());
     }
     Ok(url.origin().ascii_serialization())
+}
+
+fn parse_json_object(text: &str) -> Result<Map<String, Value>, String> {
+    match serde_json::from_str(text) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(r#"a JSON object is needed, e.g. '{"title":"x"}'"#.to_string()),
+        Err(e) => Err(format!("not JSON: {e}")),
+    }
 }
 
 fn parse_server_url(text: &str) -> Result<Url, String> {

@@ -27,6 +27,19 @@ impl Reply {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// The status, and for a redirect where it leads: `307 Temporary
+    /// Redirect to https://...`. Redirects are never followed with a token.
+    pub fn status_text(&self) -> String {
+        let line = status_line(self.status);
+        if !(300..400).contains(&self.status) {
+            return line;
+        }
+        match self.header("location") {
+            Some(location) => format!("{line} to {location}"),
+            None => format!("{line} without a Location"),
+        }
+    }
+
     /// Every value of a header, as text (lossy, so a stray byte hides nothing).
     pub fn headers_all(&self, name: &str) -> Vec<String> {
         self.headers

@@ -23,12 +23,14 @@ pub enum CheckId {
     McpCors,
     AuthenticatedInitialize,
     AuthenticatedToolsList,
+    ProtocolVersions,
+    InsufficientScope,
     WrongAudienceRefused,
 }
 
 impl CheckId {
     /// Every check, in report order.
-    pub const ALL: [CheckId; 17] = [
+    pub const ALL: [CheckId; 19] = [
         CheckId::Https,
         CheckId::MetadataPathInserted,
         CheckId::MetadataRoot,
@@ -45,6 +47,8 @@ impl CheckId {
         CheckId::McpCors,
         CheckId::AuthenticatedInitialize,
         CheckId::AuthenticatedToolsList,
+        CheckId::ProtocolVersions,
+        CheckId::InsufficientScope,
         CheckId::WrongAudienceRefused,
     ];
 
@@ -67,6 +71,8 @@ impl CheckId {
             CheckId::McpCors => "mcp-cors",
             CheckId::AuthenticatedInitialize => "authenticated-initialize",
             CheckId::AuthenticatedToolsList => "authenticated-tools-list",
+            CheckId::ProtocolVersions => "protocol-versions",
+            CheckId::InsufficientScope => "insufficient-scope",
             CheckId::WrongAudienceRefused => "wrong-audience-refused",
         }
     }
@@ -92,6 +98,8 @@ impl CheckId {
             CheckId::McpCors => "Browser clients can reach the endpoint (CORS)",
             CheckId::AuthenticatedInitialize => "Authenticated initialize succeeds",
             CheckId::AuthenticatedToolsList => "Authenticated tools/list succeeds",
+            CheckId::ProtocolVersions => "MCP revisions spoken",
+            CheckId::InsufficientScope => "Missing scope gets 403 insufficient_scope",
             CheckId::WrongAudienceRefused => "Token for another audience refused",
         }
     }

@@ -48,7 +48,7 @@ impl Probe<'_> {
                 CheckId::MetadataPathInserted,
                 Status::Warn,
                 format!(
-                    "{reason}; clients following MCP 2025-11-25 look here first, then fall back to the root"
+                    "{reason}; clients following MCP 2025-11-25 try this location first when the 401 names no resource_metadata, then the root"
                 ),
             ),
             (Some(Err(reason)), Err(_)) => self.add(
@@ -79,7 +79,7 @@ impl Probe<'_> {
                 CheckId::MetadataRoot,
                 Status::Warn,
                 format!(
-                    "{reason}; clients that ignore resource_metadata (MCP 2025-06-18 and older) look only here"
+                    "{reason}; it serves clients that neither read resource_metadata from the 401 (as MCP 2025-06-18 and later do) nor try the path-inserted location (as 2025-11-25 does when the 401 names none)"
                 ),
             ),
             (Err(reason), _) => {

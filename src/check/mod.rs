@@ -17,8 +17,10 @@ mod http;
 mod id;
 mod metadata;
 pub mod output;
+mod scope;
 mod session;
 mod unauthenticated;
+mod versions;
 
 use std::convert::Infallible;
 use std::fmt;
@@ -38,9 +40,11 @@ pub use id::CheckId;
 const PROBE_ORIGIN: &str = "https://mcp-check.example";
 /// Metadata redirects followed (and reported) before giving up.
 const MAX_REDIRECTS: usize = 5;
-/// The protocol version offered in `initialize`; the server may answer with
-/// another one, which is then used for the following requests.
-const PROTOCOL_VERSION: &str = "2025-06-18";
+/// The revisions that begin with `initialize`, newest first. The probe offers
+/// the newest; `protocol-versions` tries each.
+const INITIALIZE_VERSIONS: [&str; 3] = ["2025-11-25", "2025-06-18", "2025-03-26"];
+/// The stateless revision: no `initialize`, `server/discover` instead.
+const STATELESS_VERSION: &str = "2026-07-28";
 
 /// What to probe and how.
 #[derive(Debug, Clone)]
@@ -54,6 +58,13 @@ pub struct Options {
     /// A browser origin (`https://app.example`) to probe the MCP endpoint's
     /// CORS with; without one, `mcp-cors` is skipped.
     pub origin: Option<String>,
+    /// A valid token lacking a scope that `tool` needs: the call must get
+    /// 403 `insufficient_scope`.
+    pub limited_token: Option<Secret>,
+    /// The tool to call with `limited_token`.
+    pub tool: Option<String>,
+    /// The arguments of that call.
+    pub tool_arguments: Map<String, Value>,
     /// The most any one request may take, from connecting to the last byte.
     pub timeout: Duration,
 }
@@ -154,10 +165,14 @@ pub fn run(options: &Options) -> Report {
         url: options.url.to_string(),
         checks: probe.checks,
     };
-    let secrets: Vec<&Secret> = [&options.token, &options.wrong_audience_token]
-        .into_iter()
-        .flatten()
-        .collect();
+    let secrets: Vec<&Secret> = [
+        &options.token,
+        &options.wrong_audience_token,
+        &options.limited_token,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     report.redact(&secrets);
     report
 }
@@ -199,11 +214,15 @@ impl Probe<'_> {
         self.https(&url);
         let metadata = self.metadata(&url);
         self.authorization(metadata.as_ref());
+        // The endpoint the remaining checks use: the URL, or the URL with its
+        // trailing slash changed when that is where the server redirects.
+        let (url, without_credentials) = self.challenge(&url);
         // The 401 without credentials is judged by both families.
-        let without_credentials = self.challenge(&url);
         self.no_error_without_credentials(&url, without_credentials.as_deref());
         self.mcp_cors(&url);
         self.authenticated(&url);
+        self.protocol_versions(&url);
+        self.insufficient_scope(&url);
         self.wrong_audience(&url);
     }
 
@@ -289,14 +308,14 @@ fn origin_url(url: &Url) -> Url {
     out
 }
 
-/// The `initialize` request, sent with and without tokens.
-fn initialize() -> Value {
+/// The `initialize` request offering `version`, sent with and without tokens.
+fn initialize(version: &str) -> Value {
     json!({
         "jsonrpc": "2.0",
         "id": 1,
         "method": "initialize",
         "params": {
-            "protocolVersion": PROTOCOL_VERSION,
+            "protocolVersion": version,
             "capabilities": {},
             "clientInfo": {"name": "mcp-oauth-new-check", "version": env!("CARGO_PKG_VERSION")},
         },
@@ -331,6 +350,9 @@ mod tests {
             token: None,
             wrong_audience_token: None,
             origin: None,
+            limited_token: None,
+            tool: None,
+            tool_arguments: Map::new(),
             timeout: Duration::from_secs(1),
         };
         let report = run(&options);

@@ -4,13 +4,15 @@
 use url::Url;
 
 use super::challenge::{self, Challenge};
-use super::http::{Reply, status_line};
-use super::{CheckId, Probe, Status, initialize};
+use super::http::Reply;
+use super::{CheckId, INITIALIZE_VERSIONS, Probe, Status, initialize};
 
 impl Probe<'_> {
     /// An `initialize` without a token must get 401 and a usable challenge.
-    /// Returns that 401's `WWW-Authenticate` headers, when there was one.
-    pub(super) fn challenge(&mut self, url: &Url) -> Option<Vec<String>> {
+    /// Returns the endpoint the later checks use (the URL, or where it
+    /// redirects when only its trailing slash differs) and that 401's
+    /// `WWW-Authenticate` headers, when there was one.
+    pub(super) fn challenge(&mut self, url: &Url) -> (Url, Option<Vec<String>>) {
         let skip_both = |probe: &mut Self, reason: &str| {
             probe.add(
                 CheckId::ChallengeResourceMetadata,
@@ -19,34 +21,75 @@ impl Probe<'_> {
             );
             probe.add(CheckId::ChallengeScope, Status::Skip, reason.to_string());
         };
-        let reply = match self.http.post_rpc(url, &[], &initialize(), Some(1)) {
+        let request = initialize(INITIALIZE_VERSIONS[0]);
+        let mut endpoint = url.clone();
+        let mut outcome = self.http.post_rpc(url, &[], &request, Some(1));
+        // Said first in the row, and it makes the row a warning at best.
+        let mut redirected = None;
+        if let Ok(rpc) = &outcome
+            && let Some(target) = slash_redirect(url, &rpc.reply)
+        {
+            redirected = Some(format!(
+                "{url} answers {}, the same URL {} a trailing slash: MCP clients POST to the URL \
+                 they are given and many do not follow redirects, so give them {target} \
+                 (the checks below use it); ",
+                rpc.reply.status_text(),
+                if target.path().ends_with('/') {
+                    "with"
+                } else {
+                    "without"
+                },
+            ));
+            outcome = self.http.post_rpc(&target, &[], &request, Some(1));
+            endpoint = target;
+        }
+        let prefix = redirected.clone().unwrap_or_default();
+        let reply = match outcome {
             Ok(rpc) => rpc.reply,
             Err(reason) => {
-                self.add(CheckId::Unauthenticated401, Status::Fail, reason);
+                self.add(
+                    CheckId::Unauthenticated401,
+                    Status::Fail,
+                    format!("{prefix}{reason}"),
+                );
                 skip_both(self, "no answer to inspect");
-                return None;
+                return (endpoint, None);
             }
         };
         if reply.status != 401 {
             let reason = if (200..300).contains(&reply.status) {
                 format!(
                     "an initialize without a token got {}: the endpoint is not protected",
-                    status_line(reply.status)
+                    reply.status_text()
+                )
+            } else if (300..400).contains(&reply.status) {
+                format!(
+                    "an initialize without a token got {}, not followed: clients send tokens \
+                     only to the URL they are given, so give them the final URL",
+                    reply.status_text()
                 )
             } else {
                 format!(
                     "an initialize without a token got {}, expected 401 Unauthorized",
-                    status_line(reply.status)
+                    reply.status_text()
                 )
             };
-            self.add(CheckId::Unauthenticated401, Status::Fail, reason);
+            self.add(
+                CheckId::Unauthenticated401,
+                Status::Fail,
+                format!("{prefix}{reason}"),
+            );
             skip_both(self, "no 401 to inspect");
-            return None;
+            return (endpoint, None);
         }
         self.add(
             CheckId::Unauthenticated401,
-            Status::Pass,
-            "an initialize without a token got 401 Unauthorized".to_string(),
+            if redirected.is_some() {
+                Status::Warn
+            } else {
+                Status::Pass
+            },
+            format!("{prefix}an initialize without a token got 401 Unauthorized"),
         );
 
         let headers = reply.headers_all("www-authenticate");
@@ -65,7 +108,7 @@ impl Probe<'_> {
                 Status::Skip,
                 "no Bearer challenge".to_string(),
             );
-            return Some(headers);
+            return (endpoint, Some(headers));
         };
         let (status, reason) = self.judge_resource_metadata(&bearer);
         self.add(CheckId::ChallengeResourceMetadata, status, reason);
@@ -78,7 +121,7 @@ impl Probe<'_> {
             ),
         };
         self.add(CheckId::ChallengeScope, status, reason);
-        Some(headers)
+        (endpoint, Some(headers))
     }
 
     /// Whether the challenge's `resource_metadata` serves the metadata.
@@ -140,9 +183,12 @@ impl Probe<'_> {
         if let Some(error) = error_in(without_credentials) {
             errors.push(format!("the 401 without credentials has error=\"{error}\""));
         }
-        let basic = self
-            .http
-            .post_rpc(url, &[("Authorization", BASIC)], &initialize(), Some(1));
+        let basic = self.http.post_rpc(
+            url,
+            &[("Authorization", BASIC)],
+            &initialize(INITIALIZE_VERSIONS[0]),
+            Some(1),
+        );
         match basic {
             Ok(rpc) if rpc.reply.status == 401 => {
                 if let Some(error) = error_in(&rpc.reply.headers_all("www-authenticate")) {
@@ -154,7 +200,7 @@ impl Probe<'_> {
             Ok(rpc) => {
                 let reason = format!(
                     "an initialize with Authorization: Basic got {}, not 401",
-                    status_line(rpc.reply.status)
+                    rpc.reply.status_text()
                 );
                 self.add(CheckId::NoErrorWithoutCredentials, Status::Skip, reason);
                 return;
@@ -214,7 +260,7 @@ impl Probe<'_> {
             Ok(reply) if (200..300).contains(&reply.status) && allows(reply) => {}
             Ok(reply) => problems.push(format!(
                 "the preflight from {origin} got {}{}",
-                status_line(reply.status),
+                reply.status_text(),
                 if allows(reply) {
                     ""
                 } else {
@@ -226,10 +272,12 @@ impl Probe<'_> {
                 return;
             }
         }
-        match self
-            .http
-            .post_rpc(url, &[("Origin", &origin)], &initialize(), Some(1))
-        {
+        match self.http.post_rpc(
+            url,
+            &[("Origin", &origin)],
+            &initialize(INITIALIZE_VERSIONS[0]),
+            Some(1),
+        ) {
             Ok(rpc) if rpc.reply.status == 401 => {
                 let exposed = rpc
                     .reply
@@ -250,7 +298,7 @@ impl Probe<'_> {
             }
             Ok(rpc) => problems.push(format!(
                 "an initialize from {origin} without a token got {}, not 401",
-                status_line(rpc.reply.status)
+                rpc.reply.status_text()
             )),
             Err(reason) => problems.push(reason),
         }
@@ -265,5 +313,59 @@ impl Probe<'_> {
             (Status::Warn, problems.join("; "))
         };
         self.add(CheckId::McpCors, status, reason);
+    }
+}
+
+/// Where a redirect leads when the target is the same URL with its trailing
+/// slash added or removed: a redirect the probe follows, since the token
+/// stays with the same origin and path.
+fn slash_redirect(url: &Url, reply: &Reply) -> Option<Url> {
+    if !(300..400).contains(&reply.status) {
+        return None;
+    }
+    let target = url.join(reply.header("location")?).ok()?;
+    let (from, to) = (url.path(), target.path());
+    let differs_by_slash = from.trim_end_matches('/') == to.trim_end_matches('/')
+        && from.ends_with('/') != to.ends_with('/');
+    (target.origin() == url.origin() && target.query() == url.query() && differs_by_slash)
+        .then_some(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use ureq::http::HeaderMap;
+
+    use super::*;
+
+    fn redirect(location: &str) -> Reply {
+        let mut headers = HeaderMap::new();
+        headers.insert("location", location.parse().unwrap());
+        Reply {
+            status: 308,
+            headers,
+            body: String::new(),
+        }
+    }
+
+    #[test]
+    fn only_a_trailing_slash_redirect_on_the_same_origin_is_followed() {
+        let url = Url::parse("https://mcp.example.com/mcp").unwrap();
+        let followed = |location: &str| slash_redirect(&url, &redirect(location));
+        assert_eq!(
+            followed("/mcp/").map(String::from),
+            Some("https://mcp.example.com/mcp/".to_string())
+        );
+        assert_eq!(
+            followed("https://mcp.example.com/mcp/").map(String::from),
+            Some("https://mcp.example.com/mcp/".to_string())
+        );
+        assert_eq!(followed("https://evil.example/mcp/"), None);
+        assert_eq!(followed("/other/"), None);
+        assert_eq!(followed("/mcp/?x=1"), None);
+        let slashed = Url::parse("https://mcp.example.com/mcp/").unwrap();
+        assert_eq!(
+            slash_redirect(&slashed, &redirect("/mcp")).map(String::from),
+            Some("https://mcp.example.com/mcp".to_string())
+        );
     }
 }

@@ -301,9 +301,10 @@ Exit codes:
 ///
 /// Fetches the RFC 9728 metadata at both locations, each authorization
 /// server's metadata (PKCE S256, client registration), checks the 401
-/// challenge, CORS and HTTPS and, given tokens, an authenticated session and
-/// the refusal of a token issued for another audience. Prints one row per
-/// check: pass, warn, FAIL or skip, with the reason.
+/// challenge, CORS and HTTPS and, given tokens, an authenticated session, the
+/// MCP revisions spoken, the 403 for a missing scope and the refusal of a
+/// token issued for another audience. Prints one row per check: pass, warn,
+/// FAIL or skip, with the reason.
 #[derive(Debug, Args)]
 #[command(after_help = check_after_help())]
 pub struct CheckArgs {

@@ -253,7 +253,7 @@ step("the SDK's own OAuth flow: discovery, registration, PKCE, and a step-up to 
     toolText(await client.callTool({ name: 'create_todo', arguments: { title: 'Buy milk' } }), 'create_todo');
 });
 
-step('`mcp-oauth-new check` reports no failure against the freshly generated server', async () => {
+step('`mcp-oauth-new check` passes every row against the freshly generated server, with all three tokens', async () => {
     const wrongAudience = standIn.token({ scope: SCOPES.join(' '), aud: ['res_someone_else'] });
     // Not spawnSync: the check talks to the stand-in, which runs in this process.
     const child = spawn(
@@ -262,6 +262,10 @@ step('`mcp-oauth-new check` reports no failure against the freshly generated ser
             'check', mcpUrl,
             '--token', standIn.token({ scope: SCOPES.join(' ') }),
             '--wrong-audience-token', wrongAudience,
+            // Valid, without the scope `create_todo` needs: the step-up row.
+            '--limited-token', standIn.token({ scope: 'todo:read' }),
+            '--tool', 'create_todo',
+            '--tool-arguments', JSON.stringify({ title: 'Buy milk' }),
             // The server's own origin, which it allows as a browser origin.
             '--origin', new URL(mcpUrl).origin,
             '--json',
@@ -282,6 +286,10 @@ step('`mcp-oauth-new check` reports no failure against the freshly generated ser
     assert.equal(code, 0, output.stderr);
     assert.equal(report.ok, true);
     assert.equal(status.https, 'warn', 'plain http on loopback is a warning');
+    const reason = (id) => report.checks.find((check) => check.id === id).reason;
+    assert.match(reason('protocol-versions'), /^speaks 2026-07-28 \(server\/discover\), 2025-11-25, 2025-06-18, 2025-03-26$/);
+    assert.match(reason('insufficient-scope'), /scope="todo:write"/);
+    assert.equal(report.checks.length, 19, 'every row ran');
     for (const id of [
         'metadata-path-inserted',
         'metadata-root',
@@ -297,6 +305,8 @@ step('`mcp-oauth-new check` reports no failure against the freshly generated ser
         'mcp-cors',
         'authenticated-initialize',
         'authenticated-tools-list',
+        'protocol-versions',
+        'insufficient-scope',
         'wrong-audience-refused',
     ]) {
         assert.equal(status[id], 'pass', `${id}: ${JSON.stringify(report.checks.find((check) => check.id === id))}`);

@@ -23,6 +23,7 @@ use serde::Deserialize;
 
 use crate::{
     config::Config, error::json_error, jwks::KeySet, metrics, request::ClientAddr, scopes,
+    verified::VerifiedTokens,
 };
 
 /// Largest clock skew tolerated on `exp` and `nbf`.
@@ -56,6 +57,8 @@ struct TokenClaims {
     /// accepted (jsonwebtoken alone also takes an array).
     #[serde(rename = "iss")]
     _issuer: String,
+    /// Checked by jsonwebtoken; read here to bound the verified-token cache.
+    exp: u64,
     client_id: Option<String>,
     oid: Option<String>,
     scope: Option<ScopeClaim>,
@@ -142,6 +145,7 @@ impl From<jsonwebtoken::errors::Error> for TokenError {
 pub struct TokenValidator {
     keys: KeySet,
     validation: Validation,
+    verified: VerifiedTokens,
 }
 
 impl TokenValidator {
@@ -159,10 +163,29 @@ impl TokenValidator {
                 config.jwks_max_age,
             )?,
             validation,
+            verified: VerifiedTokens::default(),
         })
     }
 
-    pub async fn validate(&self, token: &str) -> Result<Claims, TokenError> {
+    /// The token's claims. A token this validator already accepted is
+    /// answered from [`VerifiedTokens`] until its `exp` or a change of keys,
+    /// which is what a full check would answer then.
+    pub async fn validate(&self, token: &str) -> Result<Arc<Claims>, TokenError> {
+        let generation = self.keys.generation();
+        if let Some(claims) = self.verified.get(token, generation) {
+            self.keys.refresh_if_stale();
+            return Ok(claims);
+        }
+        let (claims, expires_at) = self.verify(token).await?;
+        let claims = Arc::new(claims);
+        self.verified
+            .insert(token, Arc::clone(&claims), expires_at, generation);
+        Ok(claims)
+    }
+
+    /// The full check: header, signature, `aud`, `iss`, `exp`, `nbf`; the
+    /// claims and the token's `exp`.
+    async fn verify(&self, token: &str) -> Result<(Claims, u64), TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
         // Checked before any key lookup, so `none` and HS* tokens never reach a verifier.
         if header.alg != Algorithm::RS256 {
@@ -182,12 +205,13 @@ impl TokenValidator {
             .into_iter()
             .chain(claims.scopes)
             .flat_map(ScopeClaim::into_scopes);
-        Ok(Claims {
+        let verified = Claims {
             sub: claims.sub,
             client_id: claims.client_id,
             organization_id: claims.oid,
             scopes: scopes::expand(granted),
-        })
+        };
+        Ok((verified, claims.exp))
     }
 }
 
@@ -342,7 +366,7 @@ pub async fn require_bearer(
     match auth.validator.validate(token).await {
         Ok(claims) => {
             request.headers_mut().remove(AUTHORIZATION);
-            request.extensions_mut().insert(Arc::new(claims));
+            request.extensions_mut().insert(claims);
             next.run(request).await
         }
         Err(error) => {

@@ -4,11 +4,16 @@
 //! refetch, at most once per refresh interval and by one request at a time;
 //! when the key endpoint is down, cached keys keep working. A cache older than
 //! the max age is still served, and refreshed in the background, so keys the
-//! authorization server removes stop working without a restart.
+//! authorization server removes stop working without a restart. Each change
+//! of the set bumps its generation, which empties the cache of verified
+//! tokens.
 
 use std::{
-    collections::HashMap,
-    sync::{Arc, RwLock},
+    collections::{BTreeMap, HashMap},
+    sync::{
+        Arc, RwLock,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -38,11 +43,15 @@ struct Inner {
     cache: RwLock<Cache>,
     /// When the last fetch started; held while fetching, so fetches never overlap.
     last_fetch: Arc<Mutex<Option<Instant>>>,
+    /// Bumped whenever a fetch brings a set that differs from the cached one.
+    generation: AtomicU64,
 }
 
 #[derive(Default)]
 struct Cache {
     keys: Keys,
+    /// The usable keys as published, by `kid`: what "the set changed" compares.
+    published: BTreeMap<String, serde_json::Value>,
     /// When `keys` was last fetched successfully; `None` before the first fetch.
     fetched_at: Option<Instant>,
 }
@@ -69,17 +78,20 @@ impl KeySet {
             max_age,
             cache: RwLock::default(),
             last_fetch: Arc::default(),
+            generation: AtomicU64::new(0),
         })))
+    }
+
+    /// Changes whenever the set of keys changes; anything verified with an
+    /// earlier generation's keys must be verified again.
+    pub fn generation(&self) -> u64 {
+        self.0.generation.load(Ordering::Acquire)
     }
 
     /// The key for `kid`, refetching the set once if it is not cached.
     pub async fn get(&self, kid: &str) -> Option<Arc<DecodingKey>> {
         if let Some(key) = self.0.cached(kid) {
-            // Answer from the cache without waiting; an old cache is refreshed
-            // behind this request, so a removed key is dropped soon after.
-            if self.0.is_stale() {
-                self.refresh_in_background();
-            }
+            self.refresh_if_stale();
             return Some(key);
         }
         let mut last_fetch = self.0.last_fetch.lock().await;
@@ -93,6 +105,16 @@ impl KeySet {
         *last_fetch = Some(Instant::now());
         self.0.refresh().await;
         self.0.cached(kid)
+    }
+
+    /// Answers go on from the cache without waiting; an old cache is
+    /// refreshed behind them, so a removed key is dropped soon after. Called
+    /// on every use of the keys, including tokens answered from the
+    /// verified-token cache.
+    pub fn refresh_if_stale(&self) {
+        if self.0.is_stale() {
+            self.refresh_in_background();
+        }
     }
 
     /// Whether keys were fetched and the cached set is younger than its
@@ -140,11 +162,18 @@ impl Inner {
     /// on failure the cached keys stay.
     async fn refresh(&self) {
         match self.fetch().await {
-            Ok(keys) => {
+            Ok((keys, published)) => {
                 tracing::info!(url = %self.url, keys = keys.len(), "fetched signing keys");
                 metrics::jwks_fetch(Some(keys.len()));
-                *self.cache.write().unwrap_or_else(|e| e.into_inner()) = Cache {
+                let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
+                if cache.published != published {
+                    // Under the write lock, so no reader sees new keys with
+                    // the old generation.
+                    self.generation.fetch_add(1, Ordering::AcqRel);
+                }
+                *cache = Cache {
                     keys,
+                    published,
                     fetched_at: Some(Instant::now()),
                 };
             }
@@ -155,7 +184,8 @@ impl Inner {
         }
     }
 
-    async fn fetch(&self) -> Result<Keys, reqwest::Error> {
+    /// The usable keys, parsed, and as published.
+    async fn fetch(&self) -> Result<(Keys, BTreeMap<String, serde_json::Value>), reqwest::Error> {
         let document: JwksDocument = self
             .client
             .get(&self.url)
@@ -164,22 +194,28 @@ impl Inner {
             .error_for_status()?
             .json()
             .await?;
-        // Only RSA signing keys are usable (tokens are RS256); anything else is skipped.
-        Ok(document
-            .keys
-            .into_iter()
-            .filter_map(|value| serde_json::from_value::<Jwk>(value).ok())
-            .filter(|jwk| {
-                matches!(jwk.algorithm, AlgorithmParameters::RSA(_))
-                    && matches!(
-                        jwk.common.public_key_use,
-                        None | Some(PublicKeyUse::Signature)
-                    )
-            })
-            .filter_map(|jwk| {
-                let key = DecodingKey::from_jwk(&jwk).ok()?;
-                Some((jwk.common.key_id?, Arc::new(key)))
-            })
-            .collect())
+        let mut keys = Keys::new();
+        let mut published = BTreeMap::new();
+        for value in document.keys {
+            let Ok(jwk) = serde_json::from_value::<Jwk>(value.clone()) else {
+                continue;
+            };
+            // Only RSA signing keys are usable (tokens are RS256); anything else is skipped.
+            let usable = matches!(jwk.algorithm, AlgorithmParameters::RSA(_))
+                && matches!(
+                    jwk.common.public_key_use,
+                    None | Some(PublicKeyUse::Signature)
+                );
+            if !usable {
+                continue;
+            }
+            let (Some(kid), Ok(key)) = (jwk.common.key_id.clone(), DecodingKey::from_jwk(&jwk))
+            else {
+                continue;
+            };
+            keys.insert(kid.clone(), Arc::new(key));
+            published.insert(kid, value);
+        }
+        Ok((keys, published))
     }
 }

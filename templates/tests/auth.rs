@@ -349,6 +349,11 @@ async fn a_removed_signing_key_stops_working_after_the_max_age() {
         server.list_tools(&removed, None).await.status,
         StatusCode::OK
     );
+    // Now a remembered token too: only the change of keys can stop it.
+    assert_eq!(
+        server.list_tools(&removed, None).await.status,
+        StatusCode::OK
+    );
     server.jwks.serve_keys(&[&KEYS[1]]);
 
     // The first request after the max age is still answered from the cache (it
@@ -380,6 +385,48 @@ async fn a_removed_signing_key_stops_working_after_the_max_age() {
         StatusCode::OK
     );
     assert_eq!(server.jwks.fetches(), fetches);
+}
+
+/// A verified token is remembered (`verified.rs`); nothing like it gets in on
+/// the strength of that.
+#[tokio::test]
+async fn a_remembered_token_lets_no_token_like_it_through() {
+    let server = TestServer::start_with(|config| config.stateless = true).await;
+    let claims = claims("");
+    let valid = KEYS[0].sign(&claims);
+    for _ in 0..2 {
+        assert_eq!(server.list_tools(&valid, None).await.status, StatusCode::OK);
+    }
+    // The same header and claims, signed by another key.
+    let forged = KEYS[1].sign_as(KEYS[0].kid, &claims);
+    let (signed, _) = valid.rsplit_once('.').unwrap();
+    let (_, signature) = forged.rsplit_once('.').unwrap();
+    let mut other_claims = claims.clone();
+    other_claims["sub"] = json!("someone-else");
+    let other = KEYS[0].sign(&other_claims);
+    let (_, other_payload, _) = split(&other);
+    let (header, _, valid_signature) = split(&valid);
+    for token in [
+        forged.clone(),
+        format!("{signed}.{signature}"),
+        format!("{valid}A"),
+        // Another payload under the remembered token's signature.
+        format!("{header}.{other_payload}.{valid_signature}"),
+    ] {
+        let reply = server.list_tools(&token, None).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{token}");
+    }
+    assert_eq!(server.list_tools(&valid, None).await.status, StatusCode::OK);
+}
+
+fn split(token: &str) -> (&str, &str, &str) {
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        panic!("not a JWS: {token}");
+    };
+    (header, payload, signature)
 }
 
 #[tokio::test]

@@ -1,13 +1,13 @@
 // Runs the end-to-end suite's Scalekit stand-in (tests/e2e/standin.js) on its
-// own, for bench/run.sh: it serves the signing keys at /keys on 127.0.0.1 and
-// prints one JSON line with its URL and two tokens it minted, then runs until
-// SIGTERM or SIGINT. The stand-in uses only Node's standard library, so this
-// needs no `npm ci`.
+// own, for bench/run.sh and bench/compare.sh: it serves the signing keys at
+// /keys on 127.0.0.1 and prints one JSON line with its URL and three tokens it
+// minted, then runs until SIGTERM or SIGINT. The stand-in uses only Node's
+// standard library, so this needs no `npm ci`.
 //
 //   node bench/standin.mjs <resource_id>
-//   -> {"url":"http://127.0.0.1:PORT","readToken":"...","noScopeToken":"..."}
+//   -> {"url":"http://127.0.0.1:PORT","readToken":"...","noScopeToken":"...","forgedToken":"..."}
 
-import { ScalekitStandIn } from '../tests/e2e/standin.js';
+import { ScalekitStandIn, signJwt, signingKey } from '../tests/e2e/standin.js';
 
 const resourceId = process.argv[2];
 if (!resourceId) {
@@ -18,13 +18,19 @@ if (!resourceId) {
 const standIn = await new ScalekitStandIn({ resourceId, scopes: ['todo:read', 'todo:write'] }).start();
 // An hour: longer than any run, so no token expires under load.
 const exp = Math.floor(Date.now() / 1000) + 3600;
+// Scalekit's spelling (`scopes`, an array), as the stand-in's token endpoint writes it.
+const readClaims = standIn.claims({ scopes: ['todo:read'], exp });
+const servedKey = standIn.served[0];
 console.log(
     JSON.stringify({
         url: standIn.url,
-        // Scalekit's spelling (`scopes`, an array), as the stand-in's token endpoint writes it.
-        readToken: standIn.token({ scopes: ['todo:read'], exp }),
+        readToken: signJwt(servedKey, readClaims),
         // Valid signature, issuer and audience, but no scope: tools/call list_todos gets 403.
         noScopeToken: standIn.token({ scopes: [], exp }),
+        // readToken's header (same kid) and claims, signed by a key /keys never serves:
+        // the key lookup succeeds and the signature check fails, so a server pays for
+        // one RS256 verification and answers 401.
+        forgedToken: signJwt(signingKey(servedKey.kid), readClaims),
     }),
 );
 

@@ -1,6 +1,7 @@
--- wrk script for bench/run.sh: sends one fixed request and counts the
--- responses whose status is not the one the scenario expects, so a scenario
--- that silently answers 400 or 429 instead of 200 (or 401, 403) shows up.
+-- wrk script for bench/run.sh and bench/compare.sh: sends one fixed request
+-- and counts the responses whose status is not the one the scenario expects,
+-- so a scenario that silently answers 400 or 429 instead of 200 (or 401, 403)
+-- shows up.
 --
 --   wrk ... -s bench/wrk.lua URL -- EXPECTED_STATUS [METHOD [BODY_FILE]]
 --
@@ -22,9 +23,12 @@ function init(args)
       file:close()
    end
    matched, unexpected, last_unexpected = 0, 0, 0
+   -- Every status seen, with its count: a scenario may allow a known few others.
+   statuses = {}
 end
 
 function response(status, headers, body)
+   statuses[status] = (statuses[status] or 0) + 1
    if status == expected then
       matched = matched + 1
    else
@@ -34,20 +38,28 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-   local ok, bad, status = 0, 0, 0
+   local ok, bad, status, counts = 0, 0, 0, {}
    for _, thread in ipairs(threads) do
       ok = ok + thread:get("matched")
       bad = bad + thread:get("unexpected")
       local last = thread:get("last_unexpected")
       if last ~= 0 then status = last end
+      for code, count in pairs(thread:get("statuses")) do
+         counts[code] = (counts[code] or 0) + count
+      end
    end
-   -- One machine-readable line for run.sh; wrk's own report is above it.
+   local codes = {}
+   for code in pairs(counts) do table.insert(codes, code) end
+   table.sort(codes)
+   for i, code in ipairs(codes) do codes[i] = code .. ":" .. counts[code] end
+   -- One machine-readable line for the scripts; wrk's own report is above it.
    io.write(string.format("BENCH expected=%d matched=%d unexpected=%d last_unexpected=%d " ..
-      "socket_errors=%d rps=%.1f p50_us=%d p99_us=%d\n",
+      "socket_errors=%d rps=%.1f p50_us=%d p99_us=%d requests=%d duration_us=%d statuses=%s\n",
       threads[1]:get("expected"), ok, bad, status,
       -- Non-2xx answers are expected in two scenarios; the status count above covers them.
       summary.errors.connect + summary.errors.read + summary.errors.write +
          summary.errors.timeout,
       summary.requests / (summary.duration / 1e6),
-      latency:percentile(50), latency:percentile(99)))
+      latency:percentile(50), latency:percentile(99),
+      summary.requests, summary.duration, table.concat(codes, ",")))
 end

@@ -133,6 +133,8 @@ impl Cursor<'_> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     #[test]
@@ -182,5 +184,62 @@ mod tests {
                 params: vec![]
             }]
         );
+    }
+
+    /// A `token` of RFC 9110: what scheme and parameter names are made of.
+    fn token() -> impl Strategy<Value = String> {
+        "[A-Za-z0-9!#$%&'*+.^_`|~-]{1,12}"
+    }
+
+    /// Challenges as a server writes them: quoted values with any printable
+    /// text, quotes and backslashes escaped.
+    fn challenges() -> impl Strategy<Value = Vec<Challenge>> {
+        let param = (token(), "[ -~]{0,40}");
+        let challenge =
+            (token(), prop::collection::vec(param, 0..5)).prop_map(|(scheme, params)| Challenge {
+                scheme,
+                params: params
+                    .into_iter()
+                    .map(|(name, value)| (name.to_ascii_lowercase(), value))
+                    .collect(),
+            });
+        prop::collection::vec(challenge, 1..4)
+    }
+
+    fn write(challenges: &[Challenge]) -> String {
+        challenges
+            .iter()
+            .map(|challenge| {
+                let params: Vec<String> = challenge
+                    .params
+                    .iter()
+                    .map(|(name, value)| {
+                        let escaped = value.replace('\\', "\\\\").replace('"', "\\\"");
+                        format!("{name}=\"{escaped}\"")
+                    })
+                    .collect();
+                if params.is_empty() {
+                    challenge.scheme.clone()
+                } else {
+                    format!("{} {}", challenge.scheme, params.join(", "))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    proptest! {
+        /// Whatever a server sends, the parser returns: no panic, no loop.
+        #[test]
+        fn any_header_is_parsed_without_panic(header in any::<String>()) {
+            let challenges = parse(&header);
+            prop_assert!(challenges.len() <= header.len());
+        }
+
+        /// What a server writes by the grammar is read back exactly.
+        #[test]
+        fn well_formed_challenges_are_read_back(challenges in challenges()) {
+            prop_assert_eq!(parse(&write(&challenges)), challenges);
+        }
     }
 }

@@ -11,4 +11,5 @@ mod cli;
 mod layout;
 mod project_ci;
 mod prompt;
+mod properties;
 mod snapshots;

@@ -3,6 +3,7 @@
 use std::{
     borrow::Cow,
     collections::HashMap,
+    fmt,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -18,7 +19,10 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use rmcp::transport::streamable_http_server::session::local::SessionConfig;
-use serde::Deserialize;
+use serde::{
+    Deserialize, Deserializer,
+    de::{self, IgnoredAny, MapAccess, Visitor},
+};
 use serde_json::Value;
 
 use crate::{
@@ -133,17 +137,46 @@ struct Message<'a> {
 }
 
 #[derive(Deserialize)]
-struct ToolCall<'a> {
+struct ToolCall {
     #[serde(default)]
     id: Value,
-    #[serde(borrow)]
-    params: ToolCallParams<'a>,
+    params: ToolCallParams,
 }
 
-#[derive(Deserialize)]
-struct ToolCallParams<'a> {
-    #[serde(borrow)]
-    name: Cow<'a, str>,
+/// `params.name` of a `tools/call`. Only an object is read: a derived
+/// `Deserialize` would also take an array by position, where the gate and
+/// rmcp could disagree on which tool is called.
+struct ToolCallParams {
+    name: String,
+}
+
+impl<'de> Deserialize<'de> for ToolCallParams {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ByName;
+        impl<'de> Visitor<'de> for ByName {
+            type Value = ToolCallParams;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("params as an object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut name = None;
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    if key != "name" {
+                        map.next_value::<IgnoredAny>()?;
+                    } else if name.is_some() {
+                        return Err(de::Error::duplicate_field("name"));
+                    } else {
+                        name = Some(map.next_value::<String>()?);
+                    }
+                }
+                let name = name.ok_or_else(|| de::Error::missing_field("name"))?;
+                Ok(ToolCallParams { name })
+            }
+        }
+        deserializer.deserialize_map(ByName)
+    }
 }
 
 /// Middleware, after [`crate::auth::require_bearer`]: refuses tool calls the
@@ -277,11 +310,11 @@ fn inspect(body: &Bytes) -> Result<Inspected, (i64, &'static str)> {
             tool_call: None,
         }),
         Some("tools/call") => {
-            let call: ToolCall<'_> = serde_json::from_slice(body)
+            let call: ToolCall = serde_json::from_slice(body)
                 .map_err(|_| (-32602, "tools/call needs params.name"))?;
             Ok(Inspected {
                 initialize: false,
-                tool_call: Some((call.id, call.params.name.into_owned())),
+                tool_call: Some((call.id, call.params.name)),
             })
         }
         _ => Ok(Inspected::default()),
@@ -340,4 +373,103 @@ fn session_not_found() -> Response {
     let mut response = (StatusCode::NOT_FOUND, "Not Found: Session not found").into_response();
     response.headers_mut().remove(CONTENT_TYPE);
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<String>().prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                prop::collection::btree_map("[a-z]{1,8}", inner, 0..4)
+                    .prop_map(|map| Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// JSON-RPC messages as clients send them, and near misses.
+    fn message() -> impl Strategy<Value = Value> {
+        let method = prop_oneof![
+            Just(json!("tools/call")),
+            Just(json!("initialize")),
+            Just(json!("tools/list")),
+            json_value(),
+        ];
+        let name = prop_oneof![
+            Just(json!("list_todos")),
+            Just(json!("create_todo")),
+            json_value()
+        ];
+        let params = prop_oneof![
+            (name, json_value())
+                .prop_map(|(name, arguments)| json!({"name": name, "arguments": arguments})),
+            json_value(),
+        ];
+        (json_value(), method, params, any::<bool>()).prop_map(
+            |(id, method, params, without_method)| {
+                let mut message = json!({"jsonrpc": "2.0", "id": id, "params": params});
+                if !without_method {
+                    message["method"] = method;
+                }
+                message
+            },
+        )
+    }
+
+    proptest! {
+        /// Any body is read or refused with a JSON-RPC error code, never a panic.
+        #[test]
+        fn any_body_is_read_or_refused(body in prop::collection::vec(any::<u8>(), 0..512)) {
+            if let Err((code, _)) = inspect(&Bytes::from(body)) {
+                prop_assert!([-32600, -32602, -32700].contains(&code));
+            }
+        }
+
+        /// What the gate lets through is what a full parse, as rmcp makes,
+        /// sees: a `tools/call` is never let through unchecked, nor under
+        /// another tool's name.
+        #[test]
+        fn the_gate_sees_the_tool_a_full_parse_sees(message in message(), escape in any::<bool>()) {
+            let mut text = message.to_string();
+            if escape {
+                // The same message with `/` escaped, as JSON allows.
+                text = text.replace('/', "\\/");
+            }
+            let parsed: Value = serde_json::from_str(&text).unwrap();
+            match inspect(&Bytes::from(text)) {
+                Ok(Inspected { tool_call: Some((id, name)), .. }) => {
+                    prop_assert_eq!(&parsed["method"], "tools/call");
+                    prop_assert_eq!(&parsed["params"]["name"], name.as_str());
+                    prop_assert_eq!(&parsed["id"], &id);
+                }
+                Ok(Inspected { tool_call: None, initialize }) => {
+                    prop_assert_ne!(&parsed["method"], "tools/call");
+                    prop_assert_eq!(initialize, parsed["method"] == "initialize");
+                }
+                Err(_) => {}
+            }
+        }
+    }
+
+    #[test]
+    fn a_duplicated_method_or_tool_name_or_params_by_position_are_refused() {
+        for body in [
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":["list_todos",{}]}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","method":"tools/call","params":{"name":"x"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_todos","name":"create_todo"}}"#,
+        ] {
+            assert!(inspect(&Bytes::from(body)).is_err(), "{body}");
+        }
+    }
 }

@@ -22,8 +22,13 @@ use jsonwebtoken::{Algorithm, Validation, errors::ErrorKind};
 use serde::Deserialize;
 
 use crate::{
-    config::Config, error::json_error, jwks::KeySet, metrics, request::ClientAddr, scopes,
-    verified::VerifiedTokens,
+    config::Config,
+    error::json_error,
+    jwks::KeySet,
+    metrics,
+    request::ClientAddr,
+    scopes,
+    token_cache::{TokenCache, Verdict},
 };
 
 /// Largest clock skew tolerated on `exp` and `nbf`.
@@ -57,7 +62,7 @@ struct TokenClaims {
     /// accepted (jsonwebtoken alone also takes an array).
     #[serde(rename = "iss")]
     _issuer: String,
-    /// Checked by jsonwebtoken; read here to bound the verified-token cache.
+    /// Checked by jsonwebtoken; read here to bound the cache of checked tokens.
     exp: u64,
     client_id: Option<String>,
     oid: Option<String>,
@@ -105,6 +110,13 @@ pub enum TokenError {
 }
 
 impl TokenError {
+    /// Whether checking the same token again with the same keys must give
+    /// the same answer. An unknown `kid` is not: it makes the server fetch
+    /// the keys. Nor is a token not valid yet.
+    pub fn is_final(self) -> bool {
+        !matches!(self, Self::UnknownKey | Self::NotYetValid)
+    }
+
     pub fn description(self) -> &'static str {
         match self {
             Self::Malformed => "The access token is not a well-formed JWT",
@@ -145,7 +157,7 @@ impl From<jsonwebtoken::errors::Error> for TokenError {
 pub struct TokenValidator {
     keys: KeySet,
     validation: Validation,
-    verified: VerifiedTokens,
+    checked: TokenCache,
 }
 
 impl TokenValidator {
@@ -163,24 +175,35 @@ impl TokenValidator {
                 config.jwks_max_age,
             )?,
             validation,
-            verified: VerifiedTokens::default(),
+            checked: TokenCache::default(),
         })
     }
 
-    /// The token's claims. A token this validator already accepted is
-    /// answered from [`VerifiedTokens`] until its `exp` or a change of keys,
-    /// which is what a full check would answer then.
+    /// The token's claims. A token this validator already checked is
+    /// answered from [`TokenCache`] while the answer holds (until its `exp`,
+    /// and while the keys stay the same): what a full check would answer.
     pub async fn validate(&self, token: &str) -> Result<Arc<Claims>, TokenError> {
         let generation = self.keys.generation();
-        if let Some(claims) = self.verified.get(token, generation) {
+        if let Some(verdict) = self.checked.get(token, generation) {
             self.keys.refresh_if_stale();
-            return Ok(claims);
+            return match verdict {
+                Verdict::Accepted(claims) => Ok(claims),
+                Verdict::Refused(error) => Err(error),
+            };
         }
-        let (claims, expires_at) = self.verify(token).await?;
-        let claims = Arc::new(claims);
-        self.verified
-            .insert(token, Arc::clone(&claims), expires_at, generation);
-        Ok(claims)
+        match self.verify(token).await {
+            Ok((claims, expires_at)) => {
+                let claims = Arc::new(claims);
+                let verdict = Verdict::Accepted(Arc::clone(&claims));
+                self.checked.insert(token, verdict, expires_at, generation);
+                Ok(claims)
+            }
+            Err(error) => {
+                self.checked
+                    .insert(token, Verdict::Refused(error), 0, generation);
+                Err(error)
+            }
+        }
     }
 
     /// The full check: header, signature, `aud`, `iss`, `exp`, `nbf`; the

@@ -5,7 +5,7 @@
 //! when the key endpoint is down, cached keys keep working. A cache older than
 //! the max age is still served, and refreshed in the background, so keys the
 //! authorization server removes stop working without a restart. Each change
-//! of the set bumps its generation, which empties the cache of verified
+//! of the set bumps its generation, which empties the cache of checked
 //! tokens.
 
 use std::{
@@ -82,8 +82,8 @@ impl KeySet {
         })))
     }
 
-    /// Changes whenever the set of keys changes; anything verified with an
-    /// earlier generation's keys must be verified again.
+    /// Changes whenever the set of keys changes; a token checked with an
+    /// earlier generation's keys must be checked again.
     pub fn generation(&self) -> u64 {
         self.0.generation.load(Ordering::Acquire)
     }
@@ -110,7 +110,7 @@ impl KeySet {
     /// Answers go on from the cache without waiting; an old cache is
     /// refreshed behind them, so a removed key is dropped soon after. Called
     /// on every use of the keys, including tokens answered from the
-    /// verified-token cache.
+    /// cache of checked tokens.
     pub fn refresh_if_stale(&self) {
         if self.0.is_stale() {
             self.refresh_in_background();

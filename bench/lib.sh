@@ -88,11 +88,14 @@ build_server() {
     server_bin=$bench_target/release/todo-mcp
 }
 
-# Sets standin_url and the tokens the stand-in minted for resource_id.
+# start_standin [TOKENS_FILE SUBJECT...]: sets standin_url, standin_pid and the
+# tokens the stand-in minted for resource_id; the arguments go to standin.mjs.
+# shellcheck disable=SC2120 # run.sh and compare.sh pass none
 start_standin() {
     say "starting the Scalekit stand-in"
-    node "$repo/bench/standin.mjs" "$resource_id" >"$work/standin.json" 2>"$work/standin.log" &
-    pids+=("$!")
+    node "$repo/bench/standin.mjs" "$resource_id" "$@" >"$work/standin.json" 2>"$work/standin.log" &
+    standin_pid=$!
+    pids+=("$standin_pid")
     for _ in $(seq 100); do
         [ -s "$work/standin.json" ] && break
         sleep 0.1
@@ -115,20 +118,22 @@ wait_for() {
     die "the server did not answer $1: $(cat "$3")"
 }
 
+# MCP_STATELESS=true: no sessions and JSON answers, so every POST stands alone
+# and wrk can repeat one request. bench/soak.sh sets it to false for sessions.
+server_stateless=true
+
 # start_generated PORT LOG [VAR=VALUE...]: the built server on 127.0.0.1:PORT,
-# stateless, with only the environment it needs plus the given variables;
-# sets started_pid once it answers /healthz.
+# stateless unless server_stateless=false, with only the environment it needs
+# plus the given variables; sets started_pid once it answers /healthz.
 start_generated() {
     local port=$1 log=$2
     shift 2
-    # MCP_STATELESS=true: no sessions and JSON answers, so every POST stands alone
-    # and wrk can repeat one request.
     local extra_env=("$@")
     if [ -n "$metrics" ]; then
         extra_env+=(MCP_METRICS_ADDR="127.0.0.1:$((port + 1))")
     fi
     env -i PATH="$PATH" RUST_LOG="$rust_log" MCP_LISTEN_ADDR="127.0.0.1:$port" \
-        SCALEKIT_ENVIRONMENT_URL="$standin_url" MCP_STATELESS=true "${extra_env[@]}" \
+        SCALEKIT_ENVIRONMENT_URL="$standin_url" MCP_STATELESS="$server_stateless" "${extra_env[@]}" \
         "$server_bin" >"$log" 2>&1 &
     started_pid=$!
     pids+=("$started_pid")

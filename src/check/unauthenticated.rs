@@ -129,7 +129,7 @@ impl Probe<'_> {
         let Some(location) = bearer.param("resource_metadata") else {
             return (
                 Status::Fail,
-                "the Bearer challenge has no resource_metadata: clients following MCP 2025-06-18 and later need it to find the metadata"
+                "the Bearer challenge has no resource_metadata: MCP 2025-06-18 requires it and its clients find the metadata only through it (2025-11-25 clients fall back to the well-known locations)"
                     .to_string(),
             );
         };

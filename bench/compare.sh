@@ -164,21 +164,6 @@ done
 [ "$status" = 429 ] || die "scenario $((limited_scenario + 1)) got $status, not 429 or 401: $(cat "$work/preflight.body")"
 printf '  429: %s, after %d forged tokens answered 401\n' "${names[$limited_scenario]}" "$limit" >&2
 
-# The server's user + system CPU, in clock ticks, all threads (fields 14 and
-# 15 of /proc/PID/stat, counted after the parenthesised command name).
-cpu_ticks() {
-    local stat fields
-    stat=$(<"/proc/$1/stat")
-    read -ra fields <<<"${stat##*") "}"
-    echo $((fields[11] + fields[12]))
-}
-# The machine's busy CPU, in clock ticks: everything but idle and iowait in
-# the first line of /proc/stat.
-busy_ticks() {
-    local user nice system irq softirq steal
-    read -r _ user nice system _ _ irq softirq steal _ </proc/stat
-    echo $((user + nice + system + irq + softirq + steal))
-}
 # status_count CODE: how many responses had CODE, from wrk.lua's statuses=.
 status_count() {
     local count

@@ -162,6 +162,23 @@ check_tool_answer() {
     fi
 }
 
+# cpu_ticks PID: the process's user + system CPU, in clock ticks, all threads
+# (fields 14 and 15 of /proc/PID/stat, counted after the parenthesised command
+# name).
+cpu_ticks() {
+    local stat fields
+    stat=$(<"/proc/$1/stat")
+    read -ra fields <<<"${stat##*") "}"
+    echo $((fields[11] + fields[12]))
+}
+# The machine's busy CPU, in clock ticks: everything but idle and iowait in
+# the first line of /proc/stat.
+busy_ticks() {
+    local user nice system irq softirq steal
+    read -r _ user nice system _ _ irq softirq steal _ </proc/stat
+    echo $((user + nice + system + irq + softirq + steal))
+}
+
 # per N D P: N / D with P decimals (microseconds to ms, KiB to MiB).
 per() { awk -v n="$1" -v d="$2" -v p="$3" 'BEGIN { printf "%." p "f", n / d }'; }
 # proc_kib PID FIELD: a /proc/PID/status size in KiB (VmRSS, VmHWM).

@@ -648,6 +648,17 @@ fn a_project_generated_by_0_1_0_updates_to_the_current_templates_and_builds() {
         "## Where things are\n",
         &format!("{notes}## Where things are\n"),
     );
+    // A dependency of the owner's, in Cargo.toml and, as cargo resolves it,
+    // in Cargo.lock, where the new templates add crates too.
+    let dependency = "\n# Ours: fast integer formatting.\n[dependencies.itoa]\nversion = \"1\"\n";
+    fs::write(
+        project.join("Cargo.toml"),
+        read(&project, "Cargo.toml") + dependency,
+    )
+    .unwrap();
+    let resolved = common::cargo(&project, &["update", "--workspace"]);
+    assert!(resolved.status.success(), "{resolved:?}");
+    assert!(read(&project, "Cargo.lock").contains(" \"itoa\",\n"));
     commit(&project, "owner's changes");
 
     update(&project)
@@ -655,9 +666,15 @@ fn a_project_generated_by_0_1_0_updates_to_the_current_templates_and_builds() {
         .success()
         .stderr(contains("from generator 0.1.0 to 0.2.0"))
         .stderr(contains("merge README.md"))
+        .stderr(contains("merge Cargo.lock"))
         .stderr(contains("add tests/scopes.rs"));
     assert!(read(&project, "src/tools.rs").contains(LIST_TODOS_BODY));
     assert!(read(&project, "README.md").contains(notes));
+    assert!(read(&project, "Cargo.toml").ends_with(dependency));
+    // Cargo.lock holds the owner's crate and the templates' new ones, as
+    // cargo writes it: the `--locked` builds below refuse any other.
+    let lock = read(&project, "Cargo.lock");
+    assert!(lock.contains(" \"itoa\",\n") && lock.contains(" \"proptest\",\n"));
     let fresh = fresh_generation(&project);
     for path in ["src/scopes.rs", "src/gate.rs", "tests/tools.rs", base::PATH] {
         assert_eq!(

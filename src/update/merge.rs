@@ -1,7 +1,11 @@
 //! One file's three-way merge: diffy's line merge, with git's diff3 conflict
-//! style and markers that say which side is which.
+//! style and markers that say which side is which; `Cargo.lock` by package.
+
+use std::path::Path;
 
 use diffy::{ConflictStyle, IncompleteHunkStyle, MergeOptions};
+
+use super::lockfile;
 
 /// The outcome of merging one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +23,24 @@ pub struct Labels<'a> {
     pub base: &'a str,
     /// The version that rendered the new file.
     pub theirs: &'a str,
+}
+
+/// Merges the file at `path`: `Cargo.lock` package by package when all three
+/// sides read as lock files (cargo's data, which a line merge would make
+/// conflict wherever both sides added crates), anything else by line.
+pub fn merge_file(
+    path: &Path,
+    base: &[u8],
+    ours: &[u8],
+    theirs: &[u8],
+    labels: Labels<'_>,
+) -> Merged {
+    if path == Path::new("Cargo.lock")
+        && let Some(merged) = lockfile::merge(base, ours, theirs)
+    {
+        return Merged::Clean(merged);
+    }
+    merge(base, ours, theirs, labels)
 }
 
 /// Merges the owner's file (`ours`) and the new render (`theirs`), given what

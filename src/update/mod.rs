@@ -6,6 +6,7 @@
 //! file now, *theirs* the new render. The plan is made in memory first; then
 //! it is printed (`--dry-run`) or applied all at once.
 
+mod lockfile;
 mod merge;
 mod report;
 
@@ -14,7 +15,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-pub use merge::{Labels, Merged, merge};
+pub use merge::{Labels, Merged, merge, merge_file};
 
 use crate::answers::Answers;
 use crate::base::{self, Base};
@@ -155,7 +156,7 @@ pub fn plan(root: &Path, base: &Base, theirs: &Files, version: &str) -> Result<P
         let (action, after) = if path == Path::new(RECORD) {
             record_step(ours.as_deref(), theirs)
         } else {
-            decide(base, ours.as_deref(), theirs, labels)
+            decide(path, base, ours.as_deref(), theirs, labels)
         };
         if let Some(action) = action {
             steps.push(Step {
@@ -181,6 +182,7 @@ pub fn plan(root: &Path, base: &Base, theirs: &Files, version: &str) -> Result<P
 /// (`None`: absent). No action for a path that is neither generated now nor
 /// present.
 pub fn decide(
+    path: &Path,
     base: Option<&[u8]>,
     ours: Option<&[u8]>,
     theirs: Option<&[u8]>,
@@ -197,7 +199,7 @@ pub fn decide(
         (base, Some(ours), Some(theirs)) => {
             // A file the generator never wrote where it now writes one is
             // merged from an empty base: every difference is a conflict.
-            return match merge(base.unwrap_or_default(), ours, theirs, labels) {
+            return match merge_file(path, base.unwrap_or_default(), ours, theirs, labels) {
                 Merged::Clean(merged) => (Some(Action::Merge), Some(merged)),
                 Merged::Conflict(marked) => (Some(Action::Conflict), Some(marked)),
             };
@@ -339,6 +341,7 @@ mod tests {
         theirs: Option<&str>,
     ) -> (Option<Action>, Option<String>) {
         let (action, after) = decide(
+            Path::new("README.md"),
             base.map(str::as_bytes),
             ours.map(str::as_bytes),
             theirs.map(str::as_bytes),

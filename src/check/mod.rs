@@ -308,6 +308,11 @@ fn origin_url(url: &Url) -> Url {
     out
 }
 
+/// How the probe names itself to servers.
+fn client_info() -> Value {
+    json!({"name": "mcp-oauth-new-check", "version": env!("CARGO_PKG_VERSION")})
+}
+
 /// The `initialize` request offering `version`, sent with and without tokens.
 fn initialize(version: &str) -> Value {
     json!({
@@ -317,7 +322,7 @@ fn initialize(version: &str) -> Value {
         "params": {
             "protocolVersion": version,
             "capabilities": {},
-            "clientInfo": {"name": "mcp-oauth-new-check", "version": env!("CARGO_PKG_VERSION")},
+            "clientInfo": client_info(),
         },
     })
 }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 use super::session::{RpcFailure, rpc_result};
-use super::{CheckId, INITIALIZE_VERSIONS, Probe, STATELESS_VERSION, Status};
+use super::{CheckId, INITIALIZE_VERSIONS, Probe, STATELESS_VERSION, Status, client_info};
 
 impl Probe<'_> {
     /// With `--token`: `server/discover`, then `initialize` offering each
@@ -102,10 +102,7 @@ impl Probe<'_> {
             "method": "server/discover",
             "params": {"_meta": {
                 "io.modelcontextprotocol/protocolVersion": STATELESS_VERSION,
-                "io.modelcontextprotocol/clientInfo": {
-                    "name": "mcp-oauth-new-check",
-                    "version": env!("CARGO_PKG_VERSION"),
-                },
+                "io.modelcontextprotocol/clientInfo": client_info(),
                 "io.modelcontextprotocol/clientCapabilities": {},
             }},
         });

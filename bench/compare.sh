@@ -18,20 +18,9 @@
 # socket error.
 set -euo pipefail
 
-lock=/tmp/mcp-heavy.lock
-# A process holds the lock when one of its descriptors is open on the lock
-# file: flock(1) leaves its descriptor to the command it runs.
-holds_lock() {
-    local fd
-    for fd in "/proc/$$/fd/"*; do
-        [ "$(readlink "$fd")" = "$lock" ] && return 0
-    done
-    return 1
-}
-if [ -z "${BENCH_NO_LOCK:-}" ] && ! holds_lock; then
-    flock -n "$lock" true || printf '== waiting for %s: another heavy job holds it\n' "$lock" >&2
-    exec flock "$lock" "$BASH" "$0" "$@"
-fi
+# shellcheck source=bench/lock.sh
+source "$(dirname "$0")/lock.sh"
+take_lock "$@"
 
 duration=${BENCH_DURATION:-10s}
 connections=${BENCH_CONNECTIONS:-32}

@@ -13,9 +13,9 @@
 # does (BENCH_NO_LOCK=1 skips it). The perf data stays in target/bench/profile.
 set -euo pipefail
 
-if [ -z "${BENCH_NO_LOCK:-}" ] && [ -z "${PROFILE_LOCKED:-}" ]; then
-    PROFILE_LOCKED=1 exec flock /tmp/mcp-heavy.lock "$BASH" "$0" "$@"
-fi
+# shellcheck source=bench/lock.sh
+source "$(dirname "$0")/lock.sh"
+take_lock "$@"
 
 scenario=${1:-call}
 duration=${PROFILE_DURATION:-10s}
@@ -48,9 +48,9 @@ load() {
 cpu_per_request() {
     local before after ticks
     ticks=$(getconf CLK_TCK)
-    before=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+    before=$(cpu_ticks "$pid")
     line=$(load "$1" | grep '^BENCH ')
-    after=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+    after=$(cpu_ticks "$pid")
     [ "$(field unexpected)" = 0 ] || die "unexpected statuses: $line"
     per "$(((after - before) * 1000000))" "$((ticks * $(field matched)))" 1
 }

@@ -21,27 +21,16 @@
 #    SOAK_MIN_REQUESTS.
 #
 #   bench/soak.sh
-#   SOAK_DURATION=20 SOAK_MIN_REQUESTS=0 bench/soak.sh    # a quick check
+#   SOAK_DURATION=24 SOAK_MIN_REQUESTS=0 bench/soak.sh    # a quick check (the warm-up must end before the rotation halfway)
 #
 # Takes /tmp/mcp-heavy.lock (flock) for the whole build and run, as
 # bench/compare.sh does: a caller holding it through flock(1) is recognised,
 # BENCH_NO_LOCK=1 skips it.
 set -euo pipefail
 
-lock=/tmp/mcp-heavy.lock
-# A process holds the lock when one of its descriptors is open on the lock
-# file: flock(1) leaves its descriptor to the command it runs.
-holds_lock() {
-    local fd
-    for fd in "/proc/$$/fd/"*; do
-        [ "$(readlink "$fd")" = "$lock" ] && return 0
-    done
-    return 1
-}
-if [ -z "${BENCH_NO_LOCK:-}" ] && ! holds_lock; then
-    flock -n "$lock" true || printf '== waiting for %s: another heavy job holds it\n' "$lock" >&2
-    exec flock "$lock" "$BASH" "$0" "$@"
-fi
+# shellcheck source=bench/lock.sh
+source "$(dirname "$0")/lock.sh"
+take_lock "$@"
 
 # Seconds of load (a trailing "s" is allowed, as wrk writes durations).
 duration=${SOAK_DURATION:-60}

@@ -63,6 +63,9 @@ pub fn cargo(project: &Path, args: &[&str]) -> Output {
         .current_dir(project)
         .env("CARGO_TARGET_DIR", shared_target())
         .env("CARGO_INCREMENTAL", "0")
+        // Debug info would make each test binary about 160 MB, and every
+        // generated project has its own: a full run filled a CI machine's disk.
+        .env("CARGO_PROFILE_DEV_DEBUG", "0")
         .env("CARGO_TERM_COLOR", "never")
         .env_remove("RUSTFLAGS")
         .output()

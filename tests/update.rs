@@ -648,14 +648,18 @@ fn a_project_generated_by_0_1_0_updates_to_the_current_templates_and_builds() {
         "## Where things are\n",
         &format!("{notes}## Where things are\n"),
     );
-    // A dependency of the owner's, in Cargo.toml and, as cargo resolves it,
-    // in Cargo.lock, where the new templates add crates too.
-    let dependency = "\n# Ours: fast integer formatting.\n[dependencies.itoa]\nversion = \"1\"\n";
-    fs::write(
-        project.join("Cargo.toml"),
-        read(&project, "Cargo.toml") + dependency,
-    )
-    .unwrap();
+    // A dependency of the owner's, in Cargo.toml right below a line the new
+    // templates change (a line merge conflicts there; entries merge by key)
+    // and, as cargo resolves it, in Cargo.lock, where the new templates add
+    // crates too.
+    let tokio = r#"tokio = { version = "1", features = ["macros", "net", "rt-multi-thread", "signal", "sync"] }"#;
+    let dependency = "# Ours: fast integer formatting.\nitoa = \"1\"\n";
+    edit(
+        &project,
+        "Cargo.toml",
+        &format!("{tokio}\n"),
+        &format!("{tokio}\n{dependency}"),
+    );
     let resolved = common::cargo(&project, &["update", "--workspace"]);
     assert!(resolved.status.success(), "{resolved:?}");
     assert!(read(&project, "Cargo.lock").contains(" \"itoa\",\n"));
@@ -667,10 +671,15 @@ fn a_project_generated_by_0_1_0_updates_to_the_current_templates_and_builds() {
         .stderr(contains("from generator 0.1.0 to 0.2.0"))
         .stderr(contains("merge README.md"))
         .stderr(contains("merge Cargo.lock"))
+        .stderr(contains("merge Cargo.toml"))
         .stderr(contains("add tests/scopes.rs"));
     assert!(read(&project, "src/tools.rs").contains(LIST_TODOS_BODY));
     assert!(read(&project, "README.md").contains(notes));
-    assert!(read(&project, "Cargo.toml").ends_with(dependency));
+    let manifest = read(&project, "Cargo.toml");
+    assert!(
+        manifest.contains(&format!("\"signal\", \"sync\", \"time\"] }}\n{dependency}")),
+        "{manifest}"
+    );
     // Cargo.lock holds the owner's crate and the templates' new ones, as
     // cargo writes it: the `--locked` builds below refuse any other.
     let lock = read(&project, "Cargo.lock");

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use diffy::{ConflictStyle, IncompleteHunkStyle, MergeOptions};
 
-use super::lockfile;
+use super::{lockfile, tables};
 
 /// The outcome of merging one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +27,9 @@ pub struct Labels<'a> {
 
 /// Merges the file at `path`: `Cargo.lock` package by package when all three
 /// sides read as lock files (cargo's data, which a line merge would make
-/// conflict wherever both sides added crates), anything else by line.
+/// conflict wherever both sides added crates), a TOML file by line with its
+/// conflicts between entries of one table merged by key, anything else by
+/// line.
 pub fn merge_file(
     path: &Path,
     base: &[u8],
@@ -40,7 +42,10 @@ pub fn merge_file(
     {
         return Merged::Clean(merged);
     }
-    merge(base, ours, theirs, labels)
+    let toml = path
+        .extension()
+        .is_some_and(|extension| extension == "toml");
+    merge_with(base, ours, theirs, labels, toml)
 }
 
 /// Merges the owner's file (`ours`) and the new render (`theirs`), given what
@@ -48,13 +53,36 @@ pub fn merge_file(
 /// style does: `<<<<<<< project`, `||||||| generated <base version>`,
 /// `=======`, `>>>>>>> generated <new version>`.
 pub fn merge(base: &[u8], ours: &[u8], theirs: &[u8], labels: Labels<'_>) -> Merged {
+    merge_with(base, ours, theirs, labels, false)
+}
+
+fn merge_with(base: &[u8], ours: &[u8], theirs: &[u8], labels: Labels<'_>, by_key: bool) -> Merged {
     let mut options = MergeOptions::new();
     options
         .set_conflict_style(ConflictStyle::Diff3)
         .set_incomplete_hunk_style(IncompleteHunkStyle::Git);
-    match options.merge_bytes(base, ours, theirs) {
-        Ok(merged) => Merged::Clean(merged),
-        Err(marked) => Merged::Conflict(relabel(&marked, [base, ours, theirs], labels)),
+    let marked = match options.merge_bytes(base, ours, theirs) {
+        Ok(merged) => return Merged::Clean(merged),
+        Err(marked) => marked,
+    };
+    // When an input already holds a line identical to one of diffy's
+    // markers, the markers cannot be told from the owner's own text: the
+    // output is left as diffy wrote it.
+    if [base, ours, theirs]
+        .iter()
+        .any(|input| input.split(|&b| b == b'\n').any(is_marker))
+    {
+        return Merged::Conflict(marked);
+    }
+    let marked = if by_key {
+        tables::resolve(&marked)
+    } else {
+        marked
+    };
+    if marked.split(|&b| b == b'\n').any(is_marker) {
+        Merged::Conflict(relabel(&marked, labels))
+    } else {
+        Merged::Clean(marked)
     }
 }
 
@@ -65,17 +93,13 @@ const MARKERS: [(&[u8], &str); 3] = [
     (b">>>>>>> theirs", ">>>>>>> generated "),
 ];
 
-/// Replaces diffy's marker labels with ours. When an input already holds a
-/// line identical to one of diffy's markers, the labels are left as they are
-/// rather than risk relabelling the owner's own text.
-fn relabel(marked: &[u8], inputs: [&[u8]; 3], labels: Labels<'_>) -> Vec<u8> {
-    let is_marker = |line: &[u8]| MARKERS.iter().any(|(marker, _)| line == *marker);
-    if inputs
-        .iter()
-        .any(|input| input.split(|&b| b == b'\n').any(is_marker))
-    {
-        return marked.to_vec();
-    }
+/// One of diffy's marker lines that carry a label.
+fn is_marker(line: &[u8]) -> bool {
+    MARKERS.iter().any(|(marker, _)| line == *marker)
+}
+
+/// Replaces diffy's marker labels with ours.
+fn relabel(marked: &[u8], labels: Labels<'_>) -> Vec<u8> {
     let mut out = Vec::with_capacity(marked.len() + 64);
     for (i, line) in marked.split(|&b| b == b'\n').enumerate() {
         if i > 0 {

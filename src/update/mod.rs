@@ -9,6 +9,7 @@
 mod lockfile;
 mod merge;
 mod report;
+mod tables;
 
 use std::collections::BTreeSet;
 use std::fs;

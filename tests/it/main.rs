@@ -13,3 +13,4 @@ mod project_ci;
 mod prompt;
 mod properties;
 mod snapshots;
+mod toml_merge;

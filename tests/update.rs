@@ -660,6 +660,19 @@ fn a_project_generated_by_0_1_0_updates_to_the_current_templates_and_builds() {
         &format!("{tokio}\n"),
         &format!("{tokio}\n{dependency}"),
     );
+    // A module of the owner's, declared where the new templates declare
+    // theirs: merged by name, in rustfmt's order.
+    fs::write(
+        project.join("src/store.rs"),
+        "//! Where the todos are kept.\n\n/// The table.\npub const TABLE: &str = \"todos\";\n",
+    )
+    .unwrap();
+    edit(
+        &project,
+        "src/lib.rs",
+        "pub mod scopes;\n",
+        "pub mod scopes;\npub mod store;\n",
+    );
     let resolved = common::cargo(&project, &["update", "--workspace"]);
     assert!(resolved.status.success(), "{resolved:?}");
     assert!(read(&project, "Cargo.lock").contains(" \"itoa\",\n"));
@@ -672,9 +685,13 @@ fn a_project_generated_by_0_1_0_updates_to_the_current_templates_and_builds() {
         .stderr(contains("merge README.md"))
         .stderr(contains("merge Cargo.lock"))
         .stderr(contains("merge Cargo.toml"))
+        .stderr(contains("merge src/lib.rs"))
         .stderr(contains("add tests/scopes.rs"));
     assert!(read(&project, "src/tools.rs").contains(LIST_TODOS_BODY));
     assert!(read(&project, "README.md").contains(notes));
+    assert!(read(&project, "src/lib.rs").contains(
+        "pub mod server;\npub mod store;\n#[cfg(feature = \"otel\")]\npub mod telemetry;\n"
+    ));
     let manifest = read(&project, "Cargo.toml");
     assert!(
         manifest.contains(&format!("\"signal\", \"sync\", \"time\"] }}\n{dependency}")),

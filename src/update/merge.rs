@@ -5,7 +5,8 @@ use std::path::Path;
 
 use diffy::{ConflictStyle, IncompleteHunkStyle, MergeOptions};
 
-use super::{lockfile, tables};
+use super::keyed::{self, Syntax};
+use super::lockfile;
 
 /// The outcome of merging one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,9 +28,9 @@ pub struct Labels<'a> {
 
 /// Merges the file at `path`: `Cargo.lock` package by package when all three
 /// sides read as lock files (cargo's data, which a line merge would make
-/// conflict wherever both sides added crates), a TOML file by line with its
-/// conflicts between entries of one table merged by key, anything else by
-/// line.
+/// conflict wherever both sides added crates), anything else by line; in a
+/// TOML or Rust file, conflicts between side-by-side entries (a table's
+/// `key = value` lines, `mod` declarations) are then merged by key.
 pub fn merge_file(
     path: &Path,
     base: &[u8],
@@ -42,10 +43,7 @@ pub fn merge_file(
     {
         return Merged::Clean(merged);
     }
-    let toml = path
-        .extension()
-        .is_some_and(|extension| extension == "toml");
-    merge_with(base, ours, theirs, labels, toml)
+    merge_with(base, ours, theirs, labels, Syntax::of(path))
 }
 
 /// Merges the owner's file (`ours`) and the new render (`theirs`), given what
@@ -53,10 +51,16 @@ pub fn merge_file(
 /// style does: `<<<<<<< project`, `||||||| generated <base version>`,
 /// `=======`, `>>>>>>> generated <new version>`.
 pub fn merge(base: &[u8], ours: &[u8], theirs: &[u8], labels: Labels<'_>) -> Merged {
-    merge_with(base, ours, theirs, labels, false)
+    merge_with(base, ours, theirs, labels, None)
 }
 
-fn merge_with(base: &[u8], ours: &[u8], theirs: &[u8], labels: Labels<'_>, by_key: bool) -> Merged {
+fn merge_with(
+    base: &[u8],
+    ours: &[u8],
+    theirs: &[u8],
+    labels: Labels<'_>,
+    syntax: Option<Syntax>,
+) -> Merged {
     let mut options = MergeOptions::new();
     options
         .set_conflict_style(ConflictStyle::Diff3)
@@ -74,10 +78,9 @@ fn merge_with(base: &[u8], ours: &[u8], theirs: &[u8], labels: Labels<'_>, by_ke
     {
         return Merged::Conflict(marked);
     }
-    let marked = if by_key {
-        tables::resolve(&marked)
-    } else {
-        marked
+    let marked = match syntax {
+        Some(syntax) => keyed::resolve(&marked, syntax),
+        None => marked,
     };
     if marked.split(|&b| b == b'\n').any(is_marker) {
         Merged::Conflict(relabel(&marked, labels))

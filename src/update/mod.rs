@@ -6,10 +6,10 @@
 //! file now, *theirs* the new render. The plan is made in memory first; then
 //! it is printed (`--dry-run`) or applied all at once.
 
+mod keyed;
 mod lockfile;
 mod merge;
 mod report;
-mod tables;
 
 use std::collections::BTreeSet;
 use std::fs;

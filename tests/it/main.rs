@@ -8,9 +8,9 @@ mod common;
 
 mod check;
 mod cli;
+mod keyed_merge;
 mod layout;
 mod project_ci;
 mod prompt;
 mod properties;
 mod snapshots;
-mod toml_merge;

@@ -1,12 +1,15 @@
-//! A TOML file's line-merge conflicts, resolved entry by entry where that is
-//! certain. When the owner adds a dependency next to one the templates add or
-//! change, the line merge conflicts though the two touch different keys; this
-//! merges such a hunk by key, as `cargo add` would have combined them.
+//! Line-merge conflicts between side-by-side entries that each have a key,
+//! resolved key by key where that is certain. When the owner adds a
+//! dependency or a module next to one the templates add or change, the line
+//! merge conflicts though the two touch different keys; this merges such a
+//! hunk by key, as `cargo add` or a hand edit would have combined them.
 //!
-//! A hunk is resolved only when every line of all three sides is a one-line
-//! `key = value` entry or a comment or blank line above one, no key repeats,
-//! no key was changed differently on both sides, and no merged key appears
-//! elsewhere in the table. Anything else keeps its conflict markers.
+//! The entries are a TOML table's one-line `key = value` lines, and a Rust
+//! file's `mod name;` declarations, each with the comment (and, in Rust,
+//! attribute) lines above it. A hunk is resolved only when every line of all
+//! three sides belongs to such an entry, no key repeats, no key was changed
+//! differently on both sides, and no merged key appears elsewhere in its
+//! table or file. Anything else keeps its conflict markers.
 
 /// diffy's diff3 marker lines, in the order a hunk holds them.
 const OURS: &str = "<<<<<<< ours";
@@ -14,9 +17,73 @@ const BASE: &str = "||||||| original";
 const THEIRS: &str = "=======";
 const END: &str = ">>>>>>> theirs";
 
+/// The kinds of file whose entries this reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    /// `key = value` lines of a TOML table.
+    Toml,
+    /// `mod name;` declarations, kept in rustfmt's sorted order.
+    Rust,
+}
+
+impl Syntax {
+    /// The syntax of the file at `path`, if it is one this reads.
+    pub fn of(path: &std::path::Path) -> Option<Syntax> {
+        match path.extension()?.to_str()? {
+            "toml" => Some(Syntax::Toml),
+            "rs" => Some(Syntax::Rust),
+            _ => None,
+        }
+    }
+
+    /// The key of an entry's own line, or `None` when `line` is not one.
+    fn key_of(self, line: &str) -> Option<String> {
+        match self {
+            Syntax::Toml => toml_key(line),
+            Syntax::Rust => rust_module(line),
+        }
+    }
+
+    /// A line that belongs to the entry below it: blank, a comment, or in
+    /// Rust an outer attribute on one line.
+    fn is_trivia(self, line: &str) -> bool {
+        let line = line.trim();
+        match self {
+            Syntax::Toml => line.is_empty() || line.starts_with('#'),
+            Syntax::Rust => {
+                line.is_empty()
+                    || line.starts_with("//")
+                    || (line.starts_with("#[") && line.ends_with(']'))
+            }
+        }
+    }
+
+    /// The keys that share a scope with the hunk at `lines[start..end]`,
+    /// outside it: its TOML table, or the whole Rust file.
+    fn keys_around(self, lines: &[&str], start: usize, end: usize) -> Vec<String> {
+        let (first, last) = match self {
+            Syntax::Toml => (
+                (0..start)
+                    .rev()
+                    .find(|&i| is_header(lines[i]))
+                    .map_or(0, |i| i + 1),
+                (end..lines.len())
+                    .find(|&i| is_header(lines[i]))
+                    .unwrap_or(lines.len()),
+            ),
+            Syntax::Rust => (0, lines.len()),
+        };
+        lines[first..start]
+            .iter()
+            .chain(&lines[end..last])
+            .filter_map(|line| self.key_of(line))
+            .collect()
+    }
+}
+
 /// `marked` (diffy's diff3 output, from inputs that hold no marker lines)
 /// with every hunk that can be merged by key replaced by its merge.
-pub fn resolve(marked: &[u8]) -> Vec<u8> {
+pub fn resolve(marked: &[u8], syntax: Syntax) -> Vec<u8> {
     let Ok(text) = std::str::from_utf8(marked) else {
         return marked.to_vec();
     };
@@ -34,12 +101,12 @@ pub fn resolve(marked: &[u8]) -> Vec<u8> {
             i += 1;
             continue;
         };
-        let merged = merge_hunk(&hunk).filter(|merged| {
-            let table = table_around(&lines, i, hunk.end);
+        let merged = merge_hunk(&hunk, syntax).filter(|merged| {
+            let around = syntax.keys_around(&lines, i, hunk.end);
             merged
                 .iter()
-                .filter_map(|line| key_of(line))
-                .all(|key| !table.contains(&key))
+                .filter_map(|line| syntax.key_of(line))
+                .all(|key| !around.contains(&key))
         });
         out.extend(merged.unwrap_or_else(|| lines[i..hunk.end].to_vec()));
         i = hunk.end;
@@ -86,8 +153,9 @@ struct Entry<'a> {
 }
 
 /// The hunk merged by key, or `None` when that is not certain.
-fn merge_hunk<'a>(hunk: &Hunk<'a>) -> Option<Vec<&'a str>> {
-    let [base, ours, theirs] = [hunk.base, hunk.ours, hunk.theirs].map(entries);
+fn merge_hunk<'a>(hunk: &Hunk<'a>, syntax: Syntax) -> Option<Vec<&'a str>> {
+    let [base, ours, theirs] =
+        [hunk.base, hunk.ours, hunk.theirs].map(|lines| entries(lines, syntax));
     let (base, ours, theirs) = (base?, ours?, theirs?);
     let sides = [&base[..], &ours[..], &theirs[..]];
     // The owner's order; each new key of the templates' goes after the key
@@ -117,6 +185,9 @@ fn merge_hunk<'a>(hunk: &Hunk<'a>) -> Option<Vec<&'a str>> {
     for entry in &base {
         pick(sides, &entry.key).ok()?;
     }
+    if syntax == Syntax::Rust {
+        placed.sort_by(|a, b| a.key.cmp(&b.key));
+    }
     Some(
         placed
             .iter()
@@ -136,17 +207,16 @@ fn pick<'e, 'a>(sides: [&'e [Entry<'a>]; 3], key: &str) -> Result<Option<&'e Ent
     }
 }
 
-/// A side's lines as entries; `None` unless each is a one-line `key = value`
-/// with only comments and blank lines above it, and no key repeats.
-fn entries<'a>(lines: &'a [&'a str]) -> Option<Vec<Entry<'a>>> {
+/// A side's lines as entries; `None` unless each is an entry's own line or
+/// trivia above one, and no key repeats.
+fn entries<'a>(lines: &'a [&'a str], syntax: Syntax) -> Option<Vec<Entry<'a>>> {
     let mut out: Vec<Entry<'a>> = Vec::new();
     let mut start = 0;
     for (i, line) in lines.iter().enumerate() {
-        let trimmed = line.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
+        if syntax.is_trivia(line) {
             continue;
         }
-        let key = key_of(line)?;
+        let key = syntax.key_of(line)?;
         if out.iter().any(|e| e.key == key) {
             return None;
         }
@@ -159,32 +229,15 @@ fn entries<'a>(lines: &'a [&'a str]) -> Option<Vec<Entry<'a>>> {
     (start == lines.len()).then_some(out)
 }
 
-/// The keys of the table holding lines `start..end`: every entry line between
-/// the header above them and the next header, outside that range.
-fn table_around(lines: &[&str], start: usize, end: usize) -> Vec<String> {
-    let first = (0..start)
-        .rev()
-        .find(|&i| is_header(lines[i]))
-        .map_or(0, |i| i + 1);
-    let last = (end..lines.len())
-        .find(|&i| is_header(lines[i]))
-        .unwrap_or(lines.len());
-    lines[first..start]
-        .iter()
-        .chain(&lines[end..last])
-        .filter_map(|line| key_of(line))
-        .collect()
-}
-
 /// A `[table]` or `[[array]]` header line.
 fn is_header(line: &str) -> bool {
     let line = line.split('#').next().unwrap_or_default().trim();
     line.starts_with('[') && line.ends_with(']')
 }
 
-/// The key of a one-line entry (bare keys, dotted or not, spaces around the
-/// dots removed), or `None` when the line is not one.
-fn key_of(line: &str) -> Option<String> {
+/// The key of a one-line TOML entry (bare keys, dotted or not, spaces around
+/// the dots removed), or `None` when the line is not one.
+fn toml_key(line: &str) -> Option<String> {
     let (key, value) = line.split_once('=')?;
     let parts: Vec<&str> = key.split('.').map(str::trim).collect();
     let bare = |part: &&str| {
@@ -194,6 +247,26 @@ fn key_of(line: &str) -> Option<String> {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     };
     (parts.iter().all(bare) && one_line_value(value)).then(|| parts.join("."))
+}
+
+/// The name a `mod name;` line declares, with any visibility, or `None` when
+/// the line is not one.
+fn rust_module(line: &str) -> Option<String> {
+    let mut rest = line.trim().strip_suffix(';')?.trim_end();
+    if let Some(after) = rest.strip_prefix("pub") {
+        rest = match after.strip_prefix('(') {
+            Some(scope) => scope.split_once(')')?.1,
+            None => after,
+        };
+        rest = rest.strip_prefix(char::is_whitespace)?.trim_start();
+    }
+    let name = rest.strip_prefix("mod")?;
+    let name = name.strip_prefix(char::is_whitespace)?.trim();
+    let mut chars = name.chars();
+    let first = chars.next()?;
+    ((first.is_ascii_alphabetic() || first == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_'))
+    .then(|| name.to_string())
 }
 
 /// Whether `value` is a whole value on its own line: strings closed, brackets
@@ -242,7 +315,7 @@ mod tests {
     }
 
     fn resolved(text: &str) -> String {
-        String::from_utf8(resolve(text.as_bytes())).unwrap()
+        String::from_utf8(resolve(text.as_bytes(), Syntax::Toml)).unwrap()
     }
 
     #[test]
@@ -346,7 +419,47 @@ mod tests {
         assert!(!one_line_value(" \"open"));
         assert!(!one_line_value(" '''"));
         assert!(!one_line_value(" ] ["));
-        assert_eq!(key_of("a . b-c = 1").as_deref(), Some("a.b-c"));
-        assert_eq!(key_of("a b = 1"), None);
+        assert_eq!(toml_key("a . b-c = 1").as_deref(), Some("a.b-c"));
+        assert_eq!(toml_key("a b = 1"), None);
+    }
+
+    #[test]
+    fn rust_modules_merge_by_name_in_rustfmts_order() {
+        let text = format!(
+            "pub mod scopes;\n{OURS}\npub mod store;\n{BASE}\n{THEIRS}\npub mod server;\n\
+             #[cfg(feature = \"otel\")]\npub mod telemetry;\n{END}\npub mod tools;\n"
+        );
+        assert_eq!(
+            String::from_utf8(resolve(text.as_bytes(), Syntax::Rust)).unwrap(),
+            "pub mod scopes;\npub mod server;\npub mod store;\n\
+             #[cfg(feature = \"otel\")]\npub mod telemetry;\npub mod tools;\n"
+        );
+        let elsewhere = text.replace("pub mod tools;", "mod store;");
+        assert_eq!(
+            String::from_utf8(resolve(elsewhere.as_bytes(), Syntax::Rust)).unwrap(),
+            elsewhere
+        );
+        let code = text.replace("pub mod store;", "fn store() {}");
+        assert_eq!(
+            String::from_utf8(resolve(code.as_bytes(), Syntax::Rust)).unwrap(),
+            code
+        );
+    }
+
+    #[test]
+    fn module_lines_are_read_with_any_visibility() {
+        for (line, name) in [
+            ("mod a;", Some("a")),
+            ("  pub mod b_2 ;", Some("b_2")),
+            ("pub(crate) mod c;", Some("c")),
+            ("pub(in crate::x) mod d;", Some("d")),
+            ("pubmod e;", None),
+            ("module f;", None),
+            ("mod g {", None),
+            ("mod 9h;", None),
+            ("use a::b;", None),
+        ] {
+            assert_eq!(rust_module(line).as_deref(), name, "{line}");
+        }
     }
 }

@@ -673,6 +673,14 @@ fn a_project_generated_by_0_1_0_updates_to_the_current_templates_and_builds() {
         "pub mod scopes;\n",
         "pub mod scopes;\npub mod store;\n",
     );
+    // A variable of the owner's, appended where the new templates append
+    // theirs.
+    let variable = "# Our database.\nDATABASE_URL=postgres://localhost/todos\n";
+    fs::write(
+        project.join(".env.example"),
+        read(&project, ".env.example") + variable,
+    )
+    .unwrap();
     let resolved = common::cargo(&project, &["update", "--workspace"]);
     assert!(resolved.status.success(), "{resolved:?}");
     assert!(read(&project, "Cargo.lock").contains(" \"itoa\",\n"));
@@ -686,6 +694,7 @@ fn a_project_generated_by_0_1_0_updates_to_the_current_templates_and_builds() {
         .stderr(contains("merge Cargo.lock"))
         .stderr(contains("merge Cargo.toml"))
         .stderr(contains("merge src/lib.rs"))
+        .stderr(contains("merge .env.example"))
         .stderr(contains("add tests/scopes.rs"));
     assert!(read(&project, "src/tools.rs").contains(LIST_TODOS_BODY));
     assert!(read(&project, "README.md").contains(notes));
@@ -702,6 +711,8 @@ fn a_project_generated_by_0_1_0_updates_to_the_current_templates_and_builds() {
     let lock = read(&project, "Cargo.lock");
     assert!(lock.contains(" \"itoa\",\n") && lock.contains(" \"proptest\",\n"));
     let fresh = fresh_generation(&project);
+    let env = String::from_utf8(fresh[Path::new(".env.example")].clone()).unwrap();
+    assert_eq!(read(&project, ".env.example"), env + variable);
     for path in ["src/scopes.rs", "src/gate.rs", "tests/tools.rs", base::PATH] {
         assert_eq!(
             fs::read(project.join(path)).unwrap(),

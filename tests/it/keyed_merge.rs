@@ -1,8 +1,9 @@
 //! Property tests of `update`'s merge by key: whatever the owner and the
-//! templates each add, change or remove among a TOML table's entries or a Rust
-//! file's `mod` declarations, the merge is clean exactly when no key was
-//! changed differently on both sides, and then holds each key once, as a
-//! three-way merge of its value says.
+//! templates each add, change or remove among a TOML table's entries, a Rust
+//! file's `mod` declarations, a `.env` file's variables or a YAML mapping's
+//! keys, the merge is clean exactly when no key was changed differently on
+//! both sides, and then holds each key once, as a three-way merge of its
+//! value says.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -47,7 +48,8 @@ fn apply(base: &Entries, edits: &[Edit]) -> Entries {
 }
 
 /// A file of each kind: where its entries start and end, and an entry's line
-/// (the value is a version in TOML, a visibility in Rust).
+/// (the value is a visibility in Rust). The YAML file's other mapping holds
+/// one of the keys, which the merged mapping may hold too.
 #[derive(Debug, Clone, Copy)]
 struct Kind {
     path: &'static str,
@@ -58,7 +60,7 @@ struct Kind {
 
 const VISIBILITY: [&str; 3] = ["", "pub ", "pub(crate) "];
 
-const KINDS: [Kind; 2] = [
+const KINDS: [Kind; 4] = [
     Kind {
         path: "Cargo.toml",
         header: "[package]\nname = \"p\"\n\n[dependencies]\n",
@@ -70,6 +72,18 @@ const KINDS: [Kind; 2] = [
         header: "//! A crate.\n\n",
         footer: "\npub fn run() {}\n",
         line: |key, value| format!("{}mod {key};", VISIBILITY[usize::from(value)]),
+    },
+    Kind {
+        path: ".env.example",
+        header: "# Settings.\nLISTEN=127.0.0.1:3000\n",
+        footer: "",
+        line: |key, value| format!("{key}=v{value}"),
+    },
+    Kind {
+        path: "deploy/kubernetes/configmap.yaml",
+        header: "kind: ConfigMap\nmetadata:\n  name: p\ndata:\n",
+        footer: "other:\n  axum: \"0\"\n",
+        line: |key, value| format!("  {key}: \"{value}\""),
     },
 ];
 

@@ -1,15 +1,20 @@
 //! Line-merge conflicts between side-by-side entries that each have a key,
 //! resolved key by key where that is certain. When the owner adds a
-//! dependency or a module next to one the templates add or change, the line
-//! merge conflicts though the two touch different keys; this merges such a
-//! hunk by key, as `cargo add` or a hand edit would have combined them.
+//! dependency, a module or a variable next to one the templates add or
+//! change, the line merge conflicts though the two touch different keys; this
+//! merges such a hunk by key, as a hand edit would have combined them.
 //!
-//! The entries are a TOML table's one-line `key = value` lines, and a Rust
-//! file's `mod name;` declarations, each with the comment (and, in Rust,
-//! attribute) lines above it. A hunk is resolved only when every line of all
-//! three sides belongs to such an entry, no key repeats, no key was changed
-//! differently on both sides, and no merged key appears elsewhere in its
-//! table or file. Anything else keeps its conflict markers.
+//! The entries ([`Syntax`]) are a TOML table's one-line `key = value` lines,
+//! a Rust file's `mod name;` declarations, a `.env` file's `NAME=value`
+//! lines and a YAML mapping's `key: scalar` lines, each with the comment (and,
+//! in Rust, attribute) lines above it. A hunk is resolved only when every line
+//! of all three sides belongs to such an entry, no key repeats, no key was
+//! changed differently on both sides, and no merged key appears elsewhere in
+//! its table, mapping or file. Anything else keeps its conflict markers.
+
+mod syntax;
+
+pub use syntax::Syntax;
 
 /// diffy's diff3 marker lines, in the order a hunk holds them.
 const OURS: &str = "<<<<<<< ours";
@@ -17,68 +22,9 @@ const BASE: &str = "||||||| original";
 const THEIRS: &str = "=======";
 const END: &str = ">>>>>>> theirs";
 
-/// The kinds of file whose entries this reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Syntax {
-    /// `key = value` lines of a TOML table.
-    Toml,
-    /// `mod name;` declarations, kept in rustfmt's sorted order.
-    Rust,
-}
-
-impl Syntax {
-    /// The syntax of the file at `path`, if it is one this reads.
-    pub fn of(path: &std::path::Path) -> Option<Syntax> {
-        match path.extension()?.to_str()? {
-            "toml" => Some(Syntax::Toml),
-            "rs" => Some(Syntax::Rust),
-            _ => None,
-        }
-    }
-
-    /// The key of an entry's own line, or `None` when `line` is not one.
-    fn key_of(self, line: &str) -> Option<String> {
-        match self {
-            Syntax::Toml => toml_key(line),
-            Syntax::Rust => rust_module(line),
-        }
-    }
-
-    /// A line that belongs to the entry below it: blank, a comment, or in
-    /// Rust an outer attribute on one line.
-    fn is_trivia(self, line: &str) -> bool {
-        let line = line.trim();
-        match self {
-            Syntax::Toml => line.is_empty() || line.starts_with('#'),
-            Syntax::Rust => {
-                line.is_empty()
-                    || line.starts_with("//")
-                    || (line.starts_with("#[") && line.ends_with(']'))
-            }
-        }
-    }
-
-    /// The keys that share a scope with the hunk at `lines[start..end]`,
-    /// outside it: its TOML table, or the whole Rust file.
-    fn keys_around(self, lines: &[&str], start: usize, end: usize) -> Vec<String> {
-        let (first, last) = match self {
-            Syntax::Toml => (
-                (0..start)
-                    .rev()
-                    .find(|&i| is_header(lines[i]))
-                    .map_or(0, |i| i + 1),
-                (end..lines.len())
-                    .find(|&i| is_header(lines[i]))
-                    .unwrap_or(lines.len()),
-            ),
-            Syntax::Rust => (0, lines.len()),
-        };
-        lines[first..start]
-            .iter()
-            .chain(&lines[end..last])
-            .filter_map(|line| self.key_of(line))
-            .collect()
-    }
+/// Whether `line` is one of diffy's marker lines (of another hunk).
+fn is_marker(line: &str) -> bool {
+    [OURS, BASE, THEIRS, END].contains(&line)
 }
 
 /// `marked` (diffy's diff3 output, from inputs that hold no marker lines)
@@ -102,11 +48,11 @@ pub fn resolve(marked: &[u8], syntax: Syntax) -> Vec<u8> {
             continue;
         };
         let merged = merge_hunk(&hunk, syntax).filter(|merged| {
-            let around = syntax.keys_around(&lines, i, hunk.end);
-            merged
-                .iter()
-                .filter_map(|line| syntax.key_of(line))
-                .all(|key| !around.contains(&key))
+            let keys: Vec<String> = merged.iter().filter_map(|l| syntax.key_of(l)).collect();
+            keys.is_empty()
+                || syntax
+                    .keys_around(&lines, i, hunk.end, &keys)
+                    .is_some_and(|around| keys.iter().all(|key| !around.contains(key)))
         });
         out.extend(merged.unwrap_or_else(|| lines[i..hunk.end].to_vec()));
         i = hunk.end;
@@ -185,7 +131,7 @@ fn merge_hunk<'a>(hunk: &Hunk<'a>, syntax: Syntax) -> Option<Vec<&'a str>> {
     for entry in &base {
         pick(sides, &entry.key).ok()?;
     }
-    if syntax == Syntax::Rust {
+    if syntax.sorted() {
         placed.sort_by(|a, b| a.key.cmp(&b.key));
     }
     Some(
@@ -227,83 +173,6 @@ fn entries<'a>(lines: &'a [&'a str], syntax: Syntax) -> Option<Vec<Entry<'a>>> {
         start = i + 1;
     }
     (start == lines.len()).then_some(out)
-}
-
-/// A `[table]` or `[[array]]` header line.
-fn is_header(line: &str) -> bool {
-    let line = line.split('#').next().unwrap_or_default().trim();
-    line.starts_with('[') && line.ends_with(']')
-}
-
-/// The key of a one-line TOML entry (bare keys, dotted or not, spaces around
-/// the dots removed), or `None` when the line is not one.
-fn toml_key(line: &str) -> Option<String> {
-    let (key, value) = line.split_once('=')?;
-    let parts: Vec<&str> = key.split('.').map(str::trim).collect();
-    let bare = |part: &&str| {
-        !part.is_empty()
-            && part
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    };
-    (parts.iter().all(bare) && one_line_value(value)).then(|| parts.join("."))
-}
-
-/// The name a `mod name;` line declares, with any visibility, or `None` when
-/// the line is not one.
-fn rust_module(line: &str) -> Option<String> {
-    let mut rest = line.trim().strip_suffix(';')?.trim_end();
-    if let Some(after) = rest.strip_prefix("pub") {
-        rest = match after.strip_prefix('(') {
-            Some(scope) => scope.split_once(')')?.1,
-            None => after,
-        };
-        rest = rest.strip_prefix(char::is_whitespace)?.trim_start();
-    }
-    let name = rest.strip_prefix("mod")?;
-    let name = name.strip_prefix(char::is_whitespace)?.trim();
-    let mut chars = name.chars();
-    let first = chars.next()?;
-    ((first.is_ascii_alphabetic() || first == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_'))
-    .then(|| name.to_string())
-}
-
-/// Whether `value` is a whole value on its own line: strings closed, brackets
-/// and braces balanced, no multi-line string.
-fn one_line_value(value: &str) -> bool {
-    let value = value.trim();
-    if value.is_empty() || value.starts_with("\"\"\"") || value.starts_with("'''") {
-        return false;
-    }
-    let mut depth: i32 = 0;
-    let mut chars = value.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => loop {
-                match chars.next() {
-                    Some('"') => break,
-                    Some('\\') => {
-                        chars.next();
-                    }
-                    Some(_) => {}
-                    None => return false,
-                }
-            },
-            // A literal string has no escapes: the next quote closes it.
-            '\'' if !chars.by_ref().any(|c| c == '\'') => return false,
-            '[' | '{' => depth += 1,
-            ']' | '}' => {
-                depth -= 1;
-                if depth < 0 {
-                    return false;
-                }
-            }
-            '#' => break,
-            _ => {}
-        }
-    }
-    depth == 0
 }
 
 #[cfg(test)]
@@ -409,21 +278,6 @@ mod tests {
     }
 
     #[test]
-    fn values_are_read_to_their_end() {
-        assert!(one_line_value(
-            " { version = \"1\", features = [\"a\", \"b]\"] } # [x"
-        ));
-        assert!(one_line_value(" 'C:\\path' "));
-        assert!(one_line_value(" \"say \\\"hi\\\"\""));
-        assert!(!one_line_value(" [\"a\","));
-        assert!(!one_line_value(" \"open"));
-        assert!(!one_line_value(" '''"));
-        assert!(!one_line_value(" ] ["));
-        assert_eq!(toml_key("a . b-c = 1").as_deref(), Some("a.b-c"));
-        assert_eq!(toml_key("a b = 1"), None);
-    }
-
-    #[test]
     fn rust_modules_merge_by_name_in_rustfmts_order() {
         let text = format!(
             "pub mod scopes;\n{OURS}\npub mod store;\n{BASE}\n{THEIRS}\npub mod server;\n\
@@ -446,20 +300,44 @@ mod tests {
         );
     }
 
+    fn resolved_as(syntax: Syntax, text: &str) -> String {
+        String::from_utf8(resolve(text.as_bytes(), syntax)).unwrap()
+    }
+
     #[test]
-    fn module_lines_are_read_with_any_visibility() {
-        for (line, name) in [
-            ("mod a;", Some("a")),
-            ("  pub mod b_2 ;", Some("b_2")),
-            ("pub(crate) mod c;", Some("c")),
-            ("pub(in crate::x) mod d;", Some("d")),
-            ("pubmod e;", None),
-            ("module f;", None),
-            ("mod g {", None),
-            ("mod 9h;", None),
-            ("use a::b;", None),
+    fn env_variables_appended_on_both_sides_all_stay() {
+        let text = format!(
+            "A=1\n{OURS}\nLOG=info\n# Ours.\nDATABASE_URL=postgres://db\n{BASE}\nLOG=info\n\
+             {THEIRS}\n# New.\nMETRICS=\nLOG=info,rmcp=warn\n{END}\n"
+        );
+        assert_eq!(
+            resolved_as(Syntax::Env, &text),
+            "A=1\n# New.\nMETRICS=\nLOG=info,rmcp=warn\n# Ours.\nDATABASE_URL=postgres://db\n"
+        );
+        let twice = text.replace("A=1", "DATABASE_URL=x");
+        assert_eq!(resolved_as(Syntax::Env, &twice), twice);
+    }
+
+    #[test]
+    fn yaml_entries_merge_within_their_mapping_only() {
+        let text = format!(
+            "metadata:\n  name: todo-mcp\ndata:\n  MCP_STATELESS: \"true\"\n{OURS}\n\
+             \x20 DATABASE_URL: \"postgres://db\"\n{BASE}\n{THEIRS}\n  name: \"x\"\n{END}\n"
+        );
+        assert_eq!(
+            resolved_as(Syntax::Yaml, &text),
+            "metadata:\n  name: todo-mcp\ndata:\n  MCP_STATELESS: \"true\"\n\
+             \x20 DATABASE_URL: \"postgres://db\"\n  name: \"x\"\n"
+        );
+        let same_mapping = text.replace("MCP_STATELESS", "name");
+        assert_eq!(resolved_as(Syntax::Yaml, &same_mapping), same_mapping);
+        for unsure in [
+            text.replace("data:\n", "data: |\n"),
+            text.replace("  name: \"x\"\n", "  name: \"x\"\n    b: 1\n"),
+            format!("{text}    continued\n"),
+            text.replace("  name: \"x\"", "name: \"x\""),
         ] {
-            assert_eq!(rust_module(line).as_deref(), name, "{line}");
+            assert_eq!(resolved_as(Syntax::Yaml, &unsure), unsure);
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -98,8 +98,12 @@ pub fn build_test_lint(project: &Path) {
 }
 
 /// [`build_test_lint`] with extra cargo arguments, e.g. `--features otel`.
+/// The project's own build outputs are removed afterwards (its dependencies'
+/// stay for the next project): each generated project has its own, about
+/// 400 MB, and together they would fill a small CI disk.
 pub fn build_test_lint_with(project: &Path, extra: &[&str]) {
     let _one_at_a_time = one_cargo_at_a_time();
+    let before = deps_listing();
     cargo_ok(project, &["fmt", "--check"]);
     cargo_ok(project, &[&["build", "--locked"], extra].concat());
     cargo_ok(project, &[&["test", "--locked"], extra].concat());
@@ -112,6 +116,50 @@ pub fn build_test_lint_with(project: &Path, extra: &[&str]) {
         ]
         .concat(),
     );
+    remove_own_outputs(project, &before);
+}
+
+/// The files in the shared target's `deps` directory.
+fn deps_listing() -> BTreeSet<PathBuf> {
+    fs::read_dir(shared_target().join("debug/deps"))
+        .map(|entries| entries.map(|entry| entry.unwrap().path()).collect())
+        .unwrap_or_default()
+}
+
+/// Removes what the last builds of `project` added to `deps` for its own
+/// crates: its library (`mcp_server`), and the executables of its binary and
+/// test targets with their `.d` files. A test target can share a name with a
+/// dependency (`metrics`), whose library files stay.
+fn remove_own_outputs(project: &Path, before: &BTreeSet<PathBuf>) {
+    let manifest = fs::read_to_string(project.join("Cargo.toml")).unwrap();
+    let package = manifest
+        .lines()
+        .find_map(|line| line.strip_prefix("name = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .expect("the package name");
+    let mut targets: BTreeSet<String> =
+        ["mcp_server".to_string(), package.replace('-', "_")].into();
+    for entry in fs::read_dir(project.join("tests")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|extension| extension == "rs") {
+            targets.insert(path.file_stem().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    let added: Vec<PathBuf> = deps_listing().difference(before).cloned().collect();
+    let executable = |stem: &str| added.iter().any(|path| path.file_name().unwrap() == stem);
+    for path in &added {
+        let name = path.file_name().unwrap().to_string_lossy();
+        let (stem, extension) = name.split_once('.').unwrap_or((&name, ""));
+        let Some((krate, _hash)) = stem.rsplit_once('-') else {
+            continue;
+        };
+        let own = krate.strip_prefix("lib") == Some("mcp_server")
+            || krate == "mcp_server"
+            || (targets.contains(krate) && (extension.is_empty() || executable(stem)));
+        if own {
+            fs::remove_file(path).unwrap();
+        }
+    }
 }
 
 /// Generates `fixture` into a new temporary directory, without git; the

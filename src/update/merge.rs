@@ -29,8 +29,8 @@ pub struct Labels<'a> {
 /// Merges the file at `path`: `Cargo.lock` package by package when all three
 /// sides read as lock files (cargo's data, which a line merge would make
 /// conflict wherever both sides added crates), anything else by line; in a
-/// TOML or Rust file, conflicts between side-by-side entries (a table's
-/// `key = value` lines, `mod` declarations) are then merged by key.
+/// TOML, Rust, `.env` or YAML file, conflicts between side-by-side entries
+/// (see [`keyed`]) are then merged by key.
 pub fn merge_file(
     path: &Path,
     base: &[u8],

@@ -30,7 +30,7 @@ pub struct Labels<'a> {
 /// sides read as lock files (cargo's data, which a line merge would make
 /// conflict wherever both sides added crates), anything else by line; in a
 /// TOML, Rust, `.env` or YAML file, conflicts between side-by-side entries
-/// (see [`keyed`]) are then merged by key.
+/// (one-line keyed entries) are then merged by key.
 pub fn merge_file(
     path: &Path,
     base: &[u8],

@@ -47,13 +47,10 @@ pub fn merge_file(
 }
 
 /// Merges the owner's file (`ours`) and the new render (`theirs`), given what
-/// the generator last wrote (`base`). Conflicts are marked as git's diff3
-/// style does: `<<<<<<< project`, `||||||| generated <base version>`,
-/// `=======`, `>>>>>>> generated <new version>`.
-pub fn merge(base: &[u8], ours: &[u8], theirs: &[u8], labels: Labels<'_>) -> Merged {
-    merge_with(base, ours, theirs, labels, None)
-}
-
+/// the generator last wrote (`base`), by line, then by key where `syntax`
+/// reads the file. Conflicts are marked as git's diff3 style does:
+/// `<<<<<<< project`, `||||||| generated <base version>`, `=======`,
+/// `>>>>>>> generated <new version>`.
 fn merge_with(
     base: &[u8],
     ours: &[u8],
@@ -89,11 +86,17 @@ fn merge_with(
     }
 }
 
-/// diffy's own marker lines, and what this tool writes instead.
+/// diffy's diff3 marker lines, in the order a conflict holds them.
+pub(super) const OURS: &str = "<<<<<<< ours";
+pub(super) const BASE: &str = "||||||| original";
+pub(super) const THEIRS: &str = "=======";
+pub(super) const END: &str = ">>>>>>> theirs";
+
+/// diffy's marker lines that carry a label, and what this tool writes instead.
 const MARKERS: [(&[u8], &str); 3] = [
-    (b"<<<<<<< ours", "<<<<<<< project"),
-    (b"||||||| original", "||||||| generated "),
-    (b">>>>>>> theirs", ">>>>>>> generated "),
+    (OURS.as_bytes(), "<<<<<<< project"),
+    (BASE.as_bytes(), "||||||| generated "),
+    (END.as_bytes(), ">>>>>>> generated "),
 ];
 
 /// One of diffy's marker lines that carry a label.
@@ -139,15 +142,20 @@ mod tests {
         let ours = b"a\nB\nc\nd\ne\n";
         let theirs = b"a\nb\nc\nd\nE\n";
         assert_eq!(
-            merge(base, ours, theirs, LABELS),
+            merge_file(Path::new("notes.txt"), base, ours, theirs, LABELS),
             Merged::Clean(b"a\nB\nc\nd\nE\n".to_vec())
         );
     }
 
     #[test]
     fn overlapping_changes_get_labelled_diff3_markers() {
-        let Merged::Conflict(marked) = merge(b"a\nb\nc\n", b"a\nours\nc\n", b"a\nnew\nc\n", LABELS)
-        else {
+        let Merged::Conflict(marked) = merge_file(
+            Path::new("notes.txt"),
+            b"a\nb\nc\n",
+            b"a\nours\nc\n",
+            b"a\nnew\nc\n",
+            LABELS,
+        ) else {
             panic!("expected a conflict");
         };
         assert_eq!(
@@ -160,9 +168,13 @@ mod tests {
     #[test]
     fn a_file_holding_diffys_markers_keeps_diffys_labels() {
         let base = b"<<<<<<< ours\nb\n";
-        let Merged::Conflict(marked) =
-            merge(base, b"<<<<<<< ours\nx\n", b"<<<<<<< ours\ny\n", LABELS)
-        else {
+        let Merged::Conflict(marked) = merge_file(
+            Path::new("notes.txt"),
+            base,
+            b"<<<<<<< ours\nx\n",
+            b"<<<<<<< ours\ny\n",
+            LABELS,
+        ) else {
             panic!("expected a conflict");
         };
         let text = String::from_utf8(marked).unwrap();
@@ -172,7 +184,8 @@ mod tests {
 
     #[test]
     fn a_last_line_without_newline_still_gets_markers_on_their_own_lines() {
-        let Merged::Conflict(marked) = merge(b"a", b"b", b"c", LABELS) else {
+        let Merged::Conflict(marked) = merge_file(Path::new("notes.txt"), b"a", b"b", b"c", LABELS)
+        else {
             panic!("expected a conflict");
         };
         let text = String::from_utf8(marked).unwrap();

@@ -16,7 +16,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-pub use merge::{Labels, Merged, merge, merge_file};
+pub use merge::{Labels, Merged, merge_file};
 
 use crate::answers::Answers;
 use crate::base::{self, Base};

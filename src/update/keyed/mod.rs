@@ -16,11 +16,7 @@ mod syntax;
 
 pub use syntax::Syntax;
 
-/// diffy's diff3 marker lines, in the order a hunk holds them.
-const OURS: &str = "<<<<<<< ours";
-const BASE: &str = "||||||| original";
-const THEIRS: &str = "=======";
-const END: &str = ">>>>>>> theirs";
+use super::merge::{BASE, END, OURS, THEIRS};
 
 /// Whether `line` is one of diffy's marker lines (of another hunk).
 fn is_marker(line: &str) -> bool {

@@ -28,7 +28,7 @@ use crate::{
     metrics,
     request::ClientAddr,
     scopes,
-    token_cache::{TokenCache, Verdict},
+    token_cache::{Fingerprint, TokenCache, Verdict},
 };
 
 /// Largest clock skew tolerated on `exp` and `nbf`.
@@ -184,7 +184,8 @@ impl TokenValidator {
     /// and while the keys stay the same): what a full check would answer.
     pub async fn validate(&self, token: &str) -> Result<Arc<Claims>, TokenError> {
         let generation = self.keys.generation();
-        if let Some(verdict) = self.checked.get(token, generation) {
+        let key = Fingerprint::of(token);
+        if let Some(verdict) = self.checked.get(&key, generation) {
             self.keys.refresh_if_stale();
             return match verdict {
                 Verdict::Accepted(claims) => Ok(claims),
@@ -195,12 +196,12 @@ impl TokenValidator {
             Ok((claims, expires_at)) => {
                 let claims = Arc::new(claims);
                 let verdict = Verdict::Accepted(Arc::clone(&claims));
-                self.checked.insert(token, verdict, expires_at, generation);
+                self.checked.insert(key, verdict, expires_at, generation);
                 Ok(claims)
             }
             Err(error) => {
                 self.checked
-                    .insert(token, Verdict::Refused(error), 0, generation);
+                    .insert(key, Verdict::Refused(error), 0, generation);
                 Err(error)
             }
         }

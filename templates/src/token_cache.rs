@@ -25,7 +25,18 @@ use crate::auth::{Claims, TokenError};
 /// 300 bytes each.
 pub const MAX_ENTRIES: usize = 10_000;
 
-type Digest = [u8; 32];
+/// A token's key in the cache: its SHA-256, so the token itself is never
+/// kept. Computed once per request, for the lookup and the insert alike.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Fingerprint([u8; 32]);
+
+impl Fingerprint {
+    pub fn of(token: &str) -> Self {
+        let mut key = [0; 32];
+        key.copy_from_slice(digest(&SHA256, token.as_bytes()).as_ref());
+        Self(key)
+    }
+}
 
 /// What a full check concluded.
 #[derive(Clone, Debug)]
@@ -43,16 +54,16 @@ struct Entry {
 }
 
 #[derive(Default)]
-struct Table(RwLock<HashMap<Digest, Entry>>);
+struct Table(RwLock<HashMap<Fingerprint, Entry>>);
 
 impl Table {
-    fn get(&self, key: &Digest, generation: u64, now: u64) -> Option<Verdict> {
+    fn get(&self, key: &Fingerprint, generation: u64, now: u64) -> Option<Verdict> {
         let entries = self.0.read().unwrap_or_else(|e| e.into_inner());
         let entry = entries.get(key)?;
         (entry.generation == generation && now < entry.expires_at).then(|| entry.verdict.clone())
     }
 
-    fn insert(&self, key: Digest, entry: Entry, now: u64) {
+    fn insert(&self, key: Fingerprint, entry: Entry, now: u64) {
         let mut entries = self.0.write().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= MAX_ENTRIES {
             entries.retain(|_, old| old.generation == entry.generation && now < old.expires_at);
@@ -77,21 +88,20 @@ pub struct TokenCache {
 }
 
 impl TokenCache {
-    /// What the last full check of `token` concluded, if it was made with
+    /// What the last full check of the token concluded, if it was made with
     /// the current keys (`generation`) and still holds.
-    pub fn get(&self, token: &str, generation: u64) -> Option<Verdict> {
-        let key = fingerprint(token);
+    pub fn get(&self, key: &Fingerprint, generation: u64) -> Option<Verdict> {
         let now = now();
         self.accepted
-            .get(&key, generation, now)
-            .or_else(|| self.refused.get(&key, generation, now))
+            .get(key, generation, now)
+            .or_else(|| self.refused.get(key, generation, now))
     }
 
     /// Remembers what a full check with the keys of `generation` concluded.
     /// `generation` is read before the check started, so keys that changed
     /// meanwhile make the entry stale at once. `expires_at` is the token's
     /// `exp` for an accepted token.
-    pub fn insert(&self, token: &str, verdict: Verdict, expires_at: u64, generation: u64) {
+    pub fn insert(&self, key: Fingerprint, verdict: Verdict, expires_at: u64, generation: u64) {
         let now = now();
         let (table, expires_at) = match &verdict {
             Verdict::Accepted(_) if expires_at <= now => return,
@@ -104,14 +114,8 @@ impl TokenCache {
             expires_at,
             generation,
         };
-        table.insert(fingerprint(token), entry, now);
+        table.insert(key, entry, now);
     }
-}
-
-fn fingerprint(token: &str) -> Digest {
-    let mut key = [0; 32];
-    key.copy_from_slice(digest(&SHA256, token.as_bytes()).as_ref());
-    key
 }
 
 fn now() -> u64 {
@@ -135,6 +139,10 @@ mod tests {
         }))
     }
 
+    fn key(token: &str) -> Fingerprint {
+        Fingerprint::of(token)
+    }
+
     fn sub(verdict: Option<Verdict>) -> Option<String> {
         match verdict? {
             Verdict::Accepted(claims) => Some(claims.sub.clone()),
@@ -145,16 +153,19 @@ mod tests {
     #[test]
     fn an_accepted_token_holds_until_it_expires_or_the_keys_change() {
         let cache = TokenCache::default();
-        cache.insert("token-a", accepted("a"), now() + 60, 1);
-        assert_eq!(sub(cache.get("token-a", 1)).as_deref(), Some("a"));
-        assert!(cache.get("token-b", 1).is_none());
-        assert!(cache.get("token-a", 2).is_none(), "new keys: check again");
+        cache.insert(key("token-a"), accepted("a"), now() + 60, 1);
+        assert_eq!(sub(cache.get(&key("token-a"), 1)).as_deref(), Some("a"));
+        assert!(cache.get(&key("token-b"), 1).is_none());
+        assert!(
+            cache.get(&key("token-a"), 2).is_none(),
+            "new keys: check again"
+        );
 
-        cache.insert("expired", accepted("e"), now(), 1);
-        assert!(cache.get("expired", 1).is_none());
-        cache.insert("expiring", accepted("x"), now() + 1, 1);
+        cache.insert(key("expired"), accepted("e"), now(), 1);
+        assert!(cache.get(&key("expired"), 1).is_none());
+        cache.insert(key("expiring"), accepted("x"), now() + 1, 1);
         std::thread::sleep(std::time::Duration::from_millis(1100));
-        assert!(cache.get("expiring", 1).is_none(), "never past exp");
+        assert!(cache.get(&key("expiring"), 1).is_none(), "never past exp");
     }
 
     #[test]
@@ -165,23 +176,25 @@ mod tests {
             TokenError::Expired,
             TokenError::Audience,
         ] {
-            cache.insert("forged", Verdict::Refused(error), 0, 1);
-            assert!(matches!(cache.get("forged", 1), Some(Verdict::Refused(e)) if e == error));
-            assert!(cache.get("forged", 2).is_none());
+            cache.insert(key("forged"), Verdict::Refused(error), 0, 1);
+            assert!(
+                matches!(cache.get(&key("forged"), 1), Some(Verdict::Refused(e)) if e == error)
+            );
+            assert!(cache.get(&key("forged"), 2).is_none());
         }
         for error in [TokenError::UnknownKey, TokenError::NotYetValid] {
-            cache.insert("not-final", Verdict::Refused(error), 0, 1);
-            assert!(cache.get("not-final", 1).is_none(), "{error:?}");
+            cache.insert(key("not-final"), Verdict::Refused(error), 0, 1);
+            assert!(cache.get(&key("not-final"), 1).is_none(), "{error:?}");
         }
     }
 
     #[test]
     fn each_table_stays_bounded_and_refusals_cannot_push_out_accepted_tokens() {
         let cache = TokenCache::default();
-        cache.insert("valid", accepted("v"), now() + 60, 1);
+        cache.insert(key("valid"), accepted("v"), now() + 60, 1);
         for i in 0..MAX_ENTRIES + 10 {
             cache.insert(
-                &format!("forged-{i}"),
+                key(&format!("forged-{i}")),
                 Verdict::Refused(TokenError::Signature),
                 0,
                 1,
@@ -192,9 +205,9 @@ mod tests {
             "{}",
             cache.refused.len()
         );
-        assert_eq!(sub(cache.get("valid", 1)).as_deref(), Some("v"));
+        assert_eq!(sub(cache.get(&key("valid"), 1)).as_deref(), Some("v"));
         for i in 0..MAX_ENTRIES + 10 {
-            cache.insert(&format!("token-{i}"), accepted("u"), now() + 60, 1);
+            cache.insert(key(&format!("token-{i}")), accepted("u"), now() + 60, 1);
         }
         assert!(
             cache.accepted.len() <= MAX_ENTRIES,
@@ -204,9 +217,9 @@ mod tests {
         // Entries of an older key generation go first.
         let cache = TokenCache::default();
         for i in 0..MAX_ENTRIES {
-            cache.insert(&format!("old-{i}"), accepted("u"), now() + 60, 1);
+            cache.insert(key(&format!("old-{i}")), accepted("u"), now() + 60, 1);
         }
-        cache.insert("new", accepted("n"), now() + 60, 2);
+        cache.insert(key("new"), accepted("n"), now() + 60, 2);
         assert_eq!(cache.accepted.len(), 1);
     }
 }

@@ -79,24 +79,57 @@ fn a_project_generated_by_0_1_0_updates_to_the_current_templates_and_builds() {
         .stderr(contains("merge src/lib.rs"))
         .stderr(contains("merge .env.example"))
         .stderr(contains("add tests/scopes.rs"));
-    assert!(read(&project, "src/tools.rs").contains(LIST_TODOS_BODY));
-    assert!(read(&project, "README.md").contains(notes));
-    assert!(read(&project, "src/lib.rs").contains(
-        "pub mod server;\npub mod store;\n#[cfg(feature = \"otel\")]\npub mod telemetry;\n"
-    ));
-    let manifest = read(&project, "Cargo.toml");
-    assert!(
-        manifest.contains(&format!("\"signal\", \"sync\", \"time\"] }}\n{dependency}")),
-        "{manifest}"
-    );
     // Cargo.lock holds the owner's crate and the templates' new ones, as
     // cargo writes it: the `--locked` builds below refuse any other.
     let lock = read(&project, "Cargo.lock");
     assert!(lock.contains(" \"itoa\",\n") && lock.contains(" \"proptest\",\n"));
+    // Every file the owner edited is the current render with the owner's
+    // lines, exactly: each template change since 0.1.0 arrived beside them.
     let fresh = fresh_generation(&project);
-    let env = String::from_utf8(fresh[Path::new(".env.example")].clone()).unwrap();
-    assert_eq!(read(&project, ".env.example"), env + variable);
-    for path in ["src/scopes.rs", "src/gate.rs", "tests/tools.rs", base::PATH] {
+    let fresh_text = |path: &str| String::from_utf8(fresh[Path::new(path)].clone()).unwrap();
+    assert_eq!(
+        read(&project, "src/tools.rs"),
+        fresh_text("src/tools.rs").replacen(PLACEHOLDER, LIST_TODOS_BODY, 1)
+    );
+    assert_eq!(
+        read(&project, "README.md"),
+        fresh_text("README.md").replacen(
+            "## Where things are\n",
+            &format!("{notes}## Where things are\n"),
+            1
+        )
+    );
+    assert_eq!(
+        read(&project, ".env.example"),
+        fresh_text(".env.example") + variable
+    );
+    assert_eq!(
+        read(&project, "src/lib.rs"),
+        fresh_text("src/lib.rs").replacen(
+            "pub mod server;\n",
+            "pub mod server;\npub mod store;\n",
+            1
+        )
+    );
+    let new_tokio = r#"tokio = { version = "1", features = ["macros", "net", "rt-multi-thread", "signal", "sync", "time"] }"#;
+    assert_eq!(
+        read(&project, "Cargo.toml"),
+        fresh_text("Cargo.toml").replacen(
+            &format!("{new_tokio}\n"),
+            &format!("{new_tokio}\n{dependency}"),
+            1
+        )
+    );
+    let untouched = [
+        "src/auth.rs",
+        "src/token_cache.rs",
+        "src/jwks.rs",
+        "src/scopes.rs",
+        "src/gate.rs",
+        "tests/tools.rs",
+        base::PATH,
+    ];
+    for path in untouched {
         assert_eq!(
             fs::read(project.join(path)).unwrap(),
             fresh[Path::new(path)],

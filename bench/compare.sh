@@ -60,19 +60,21 @@ start_standin
 # the 429 scenario. peer: the TypeScript SDK server.
 declare -A urls labels server_pids logs
 say "starting the generated server on 127.0.0.1:$port (stateless, RUST_LOG=$rust_log)"
-logs[ours]=$work/ours.log
-start_generated "$port" "${logs[ours]}" MCP_AUTH_FAILURES_PER_MINUTE=1000000
-server_pids[ours]=$started_pid
-urls[ours]=http://127.0.0.1:$port
-labels[ours]="generated (Rust)"
+# start_ours NAME PORT [VAR=VALUE...]: a generated server under NAME.
+start_ours() {
+    local name=$1 port=$2
+    shift 2
+    logs[$name]=$work/$name.log
+    start_generated "$port" "${logs[$name]}" "$@"
+    server_pids[$name]=$started_pid
+    urls[$name]=http://127.0.0.1:$port
+    labels[$name]="generated (Rust)"
+}
+start_ours ours "$port" MCP_AUTH_FAILURES_PER_MINUTE=1000000
 
 limited_port=$(free_port)
 say "starting a second generated server on 127.0.0.1:$limited_port (default failed-auth limit)"
-logs[limited]=$work/limited.log
-start_generated "$limited_port" "${logs[limited]}"
-server_pids[limited]=$started_pid
-urls[limited]=http://127.0.0.1:$limited_port
-labels[limited]="generated (Rust)"
+start_ours limited "$limited_port"
 
 peer_port=$(free_port)
 say "starting the TypeScript SDK peer on 127.0.0.1:$peer_port"

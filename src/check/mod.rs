@@ -45,6 +45,8 @@ const MAX_REDIRECTS: usize = 5;
 const INITIALIZE_VERSIONS: [&str; 3] = ["2025-11-25", "2025-06-18", "2025-03-26"];
 /// The stateless revision: no `initialize`, `server/discover` instead.
 const STATELESS_VERSION: &str = "2026-07-28";
+/// Why the checks that need `--token` were skipped.
+const NO_TOKEN: &str = "no --token given (or MCP_CHECK_TOKEN)";
 
 /// What to probe and how.
 #[derive(Debug, Clone)]

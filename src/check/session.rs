@@ -8,7 +8,7 @@ use url::Url;
 
 use super::challenge;
 use super::http::{Reply, RpcReply, status_line};
-use super::{CheckId, INITIALIZE_VERSIONS, Probe, Status, initialize};
+use super::{CheckId, INITIALIZE_VERSIONS, NO_TOKEN, Probe, Status, initialize};
 
 /// A session opened with `initialize`: what its later requests send.
 pub(super) struct Session {
@@ -103,7 +103,7 @@ impl Probe<'_> {
     /// With `--token`: `initialize`, `notifications/initialized`, `tools/list`.
     pub(super) fn authenticated(&mut self, url: &Url) {
         let Some(token) = self.options.token.clone() else {
-            let reason = "no --token given (or MCP_CHECK_TOKEN)".to_string();
+            let reason = NO_TOKEN.to_string();
             self.add(
                 CheckId::AuthenticatedInitialize,
                 Status::Skip,

@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 use url::Url;
 
 use super::session::{RpcFailure, rpc_result};
-use super::{CheckId, INITIALIZE_VERSIONS, Probe, STATELESS_VERSION, Status, client_info};
+use super::{
+    CheckId, INITIALIZE_VERSIONS, NO_TOKEN, Probe, STATELESS_VERSION, Status, client_info,
+};
 
 impl Probe<'_> {
     /// With `--token`: `server/discover`, then `initialize` offering each
@@ -17,7 +19,7 @@ impl Probe<'_> {
             self.add(
                 CheckId::ProtocolVersions,
                 Status::Skip,
-                "no --token given (or MCP_CHECK_TOKEN)".to_string(),
+                NO_TOKEN.to_string(),
             );
             return;
         };

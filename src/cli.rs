@@ -104,6 +104,7 @@ pub enum Command {
     #[command(subcommand)]
     Add(AddCommand),
     Check(CheckArgs),
+    Dev(crate::dev::DevArgs),
 }
 
 const UPDATE_AFTER_HELP: &str = "\

@@ -10,6 +10,7 @@ pub mod answers;
 pub mod base;
 pub mod check;
 pub mod cli;
+pub mod dev;
 pub mod error;
 pub mod git;
 pub mod prompt;
@@ -38,6 +39,7 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
         Some(Command::Check(args)) => return run_check(args),
         Some(Command::Update(args)) => return run_update(args),
         Some(Command::Add(command)) => return add::run(command),
+        Some(Command::Dev(args)) => return dev::run(args),
         None => {}
     }
     if cli.example_answers {
@@ -240,7 +242,7 @@ pub fn next_steps(project: &Project, path: &Path) -> String {
 }
 
 /// A path as it can be pasted into a POSIX shell.
-fn shell_path(path: &Path) -> String {
+pub(crate) fn shell_path(path: &Path) -> String {
     let text = path.display().to_string();
     if text
         .chars()

@@ -24,6 +24,10 @@ Examples:
     mcp-oauth-new add tool create_note --scopes notes:write --arg title:string:required --path my-server
     mcp-oauth-new update my-server    # after editing my-server/mcp-oauth.yaml, or a new mcp-oauth-new
 
+  Sign in locally with a real MCP client, before any Scalekit account
+  (see 'mcp-oauth-new dev --help'):
+    cd my-server && mcp-oauth-new dev
+
   Probe a deployed MCP server (see 'mcp-oauth-new check --help'):
     mcp-oauth-new check https://mcp.example.com/mcp
 

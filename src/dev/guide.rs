@@ -17,26 +17,40 @@ pub fn running(plan: &Plan, standin: &Standin, approve: bool, path: Option<&Path
     } else {
         "a page in your browser; uncheck a scope to try a step-up"
     };
+    let vscode = format!(r#"{{"servers": {{"{name}": {{"type": "http", "url": "{url}"}}}}}}"#);
+    let cursor = format!(r#"{{"mcpServers": {{"{name}": {{"url": "{url}"}}}}}}"#);
+    [
+        String::new(),
+        format!("{name} runs against a local stand-in for Scalekit (development only)."),
+        String::new(),
+        format!("  MCP server   {url}"),
+        format!("  stand-in     {}", standin.shared().issuer()),
+        format!("  consent      {consent}"),
+        String::new(),
+        "Connect a client:".to_owned(),
+        format!("  MCP Inspector  npx @modelcontextprotocol/inspector --transport http --server-url {url}"),
+        format!("                 (Node 22.19+; --cli {url} --method tools/list signs in from a terminal)"),
+        format!("  Claude Code    claude mcp add --transport http {name} {url}"),
+        format!("  VS Code        .vscode/mcp.json: {vscode}"),
+        format!("  Cursor         ~/.cursor/mcp.json: {cursor}"),
+        format!("  curl           {}", curl_tools_list(&url, &token)),
+        format!(r#"  check          mcp-oauth-new check {url} --token "$({token})""#),
+        String::new(),
+        "Ctrl-C stops the server and the stand-in.".to_owned(),
+    ]
+    .join("\n")
+}
+
+/// A `tools/list` in the stateless 2026-07-28 form: one request, no session.
+fn curl_tools_list(url: &str, token_command: &str) -> String {
+    let meta = r#""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"curl","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}"#;
+    let indent = " ".repeat(19);
     format!(
-        "\n{name} runs against a local stand-in for Scalekit (development only).\n\
-         \n\
-         \x20 MCP server   {url}\n\
-         \x20 stand-in     {issuer}\n\
-         \x20 consent      {consent}\n\
-         \n\
-         Connect a client:\n\
-         \x20 MCP Inspector  npx @modelcontextprotocol/inspector --transport http --server-url {url}\n\
-         \x20                (Node 22.19+; --cli {url} --method tools/list signs in from a terminal)\n\
-         \x20 Claude Code    claude mcp add --transport http {name} {url}\n\
-         \x20 VS Code        .vscode/mcp.json: {{\"servers\": {{\"{name}\": {{\"type\": \"http\", \"url\": \"{url}\"}}}}}}\n\
-         \x20 Cursor         ~/.cursor/mcp.json: {{\"mcpServers\": {{\"{name}\": {{\"url\": \"{url}\"}}}}}}\n\
-         \x20 curl           curl -H \"Authorization: Bearer $({token})\" -H 'Accept: application/json, text/event-stream' \\\n\
-         \x20                  -H 'Content-Type: application/json' -H 'MCP-Protocol-Version: 2025-06-18' \\\n\
-         \x20                  -d '{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}}' {url}\n\
-         \x20 check          mcp-oauth-new check {url} --token \"$({token})\"\n\
-         \n\
-         Ctrl-C stops the server and the stand-in.",
-        issuer = standin.shared().issuer(),
+        "curl -s -H \"Authorization: Bearer $({token_command})\" \\\n\
+         {indent}-H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \\\n\
+         {indent}-H 'MCP-Protocol-Version: 2026-07-28' -H 'Mcp-Method: tools/list' \\\n\
+         {indent}-d '{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\",\"params\":{{{meta}}}}}' \\\n\
+         {indent}{url}"
     )
 }
 

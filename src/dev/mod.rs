@@ -73,11 +73,7 @@ impl Plan {
 
     /// The MCP endpoint clients connect to.
     pub fn mcp_url(&self) -> String {
-        format!(
-            "{}{}",
-            self.server_url.trim_end_matches('/'),
-            self.project.mcp_path
-        )
+        local_mcp_url(&self.project, self.port)
     }
 
     fn config(&self, args: &DevArgs) -> Config {
@@ -91,6 +87,15 @@ impl Plan {
             token_ttl: args.token_ttl,
         }
     }
+}
+
+/// The project's MCP endpoint under `dev` on `port`: what clients are given.
+pub fn local_mcp_url(project: &Project, port: u16) -> String {
+    let server_url = format!(
+        "http://127.0.0.1:{port}{}",
+        after_authority(&project.server_url)
+    );
+    format!("{}{}", server_url.trim_end_matches('/'), project.mcp_path)
 }
 
 /// What follows `scheme://authority` in a URL, exactly as written: the

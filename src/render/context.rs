@@ -35,6 +35,8 @@ pub(super) struct Context<'a> {
     authorization_server: String,
     /// The public URL of the MCP endpoint.
     endpoint_url: String,
+    /// The MCP endpoint under `mcp-oauth-new dev`.
+    dev_url: String,
     scopes: Vec<ScopeContext<'a>>,
     tools: Vec<ToolContext<'a>>,
     /// Whether any tool needs a scope, and the index of the first that does.
@@ -113,6 +115,7 @@ impl<'a> Context<'a> {
             port: project.port,
             authorization_server: authorization_server(project),
             endpoint_url,
+            dev_url: crate::dev::local_mcp_url(project, project.port),
             scopes: project
                 .scopes
                 .iter()

@@ -160,8 +160,8 @@ mod tests {
     #[test]
     fn pkce_s256_matches_rfc_7636_appendix_b() {
         assert_eq!(
-            sha256_b64("dBjftJeZ4CVP-mJ0MuUJG0nZLwZzgJkqcCV5l8ap-L8"),
-            "E9Melhoa2OwvFrYZbK8Ur4qjRtcd32s3Vu3aBKpTRFw"
+            sha256_b64("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }
 }

@@ -37,11 +37,24 @@ pub fn init(target: &Path) -> Init {
 
 /// Whether `dir` is inside a git work tree; an error when git cannot run.
 fn inside_work_tree(dir: &Path) -> std::io::Result<bool> {
+    if !may_be_in_repository(dir) {
+        return Ok(false);
+    }
     let output = Command::new("git")
         .args(["rev-parse", "--is-inside-work-tree"])
         .current_dir(dir)
         .output()?;
     Ok(output.status.success() && output.stdout.starts_with(b"true"))
+}
+
+/// Whether git could find a repository for `dir`: a `.git` in it or above it,
+/// or one named by the environment. Where none can, asking git would only
+/// cost a process (most of a no-op `update`'s time).
+fn may_be_in_repository(dir: &Path) -> bool {
+    ["GIT_DIR", "GIT_WORK_TREE"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some())
+        || dir.ancestors().any(|dir| dir.join(".git").exists())
 }
 
 /// The paths among `paths` (relative to `root`) that differ from the index

@@ -168,8 +168,13 @@ pub fn plan(root: &Path, base: &Base, theirs: &Files, version: &str) -> Result<P
             });
         }
     }
-    let record = base::pack(version, theirs).map_err(Error::Internal)?;
     let record_before = read_ours(root, Path::new(base::PATH))?;
+    // The same version and files pack to the same record: spare the
+    // compression, most of a no-op update's work.
+    let record = match &record_before {
+        Some(before) if base.version == version && base.files == *theirs => before.clone(),
+        _ => base::pack(version, theirs).map_err(Error::Internal)?,
+    };
     Ok(Plan {
         from: base.version.clone(),
         to: version.to_string(),

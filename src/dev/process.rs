@@ -70,8 +70,11 @@ impl Group {
     }
 
     /// SIGTERM to the group, then SIGKILL after `grace`; waits for the child.
+    /// A child that exited on its own may have left what it started running
+    /// in its group: that is killed all the same.
     fn stop(&mut self, grace: Duration) -> ExitStatus {
         if let Some(status) = self.exited() {
+            self.signal(Kill::Kill);
             return status;
         }
         self.signal(Kill::Term);
@@ -111,9 +114,7 @@ impl Group {
 
 impl Drop for Group {
     fn drop(&mut self) {
-        if self.exited().is_none() {
-            self.stop(STOP_GRACE);
-        }
+        self.stop(STOP_GRACE);
     }
 }
 

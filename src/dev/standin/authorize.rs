@@ -342,6 +342,9 @@ fn page_error(status: u16, why: &str) -> Reply {
 }
 
 /// The page can be neither framed (clickjacking) nor made to load anything.
+/// Its URL (state, challenge) goes to no other site; `no-referrer` would also
+/// make browsers post the form with `Origin: null` (Fetch, "append a request
+/// Origin header"), which [`decide`] refuses as cross-site.
 fn page_headers(reply: Reply) -> Reply {
     reply
         .with("X-Frame-Options", "DENY")
@@ -350,5 +353,5 @@ fn page_headers(reply: Reply) -> Reply {
             "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
         )
         .with("X-Content-Type-Options", "nosniff")
-        .with("Referrer-Policy", "no-referrer")
+        .with("Referrer-Policy", "same-origin")
 }

@@ -120,7 +120,7 @@ pub fn build_test_lint_with(project: &Path, extra: &[&str]) {
 }
 
 /// The files in the shared target's `deps` directory.
-fn deps_listing() -> BTreeSet<PathBuf> {
+pub fn deps_listing() -> BTreeSet<PathBuf> {
     fs::read_dir(shared_target().join("debug/deps"))
         .map(|entries| entries.map(|entry| entry.unwrap().path()).collect())
         .unwrap_or_default()
@@ -130,7 +130,7 @@ fn deps_listing() -> BTreeSet<PathBuf> {
 /// crates: its library (`mcp_server`), and the executables of its binary and
 /// test targets with their `.d` files. A test target can share a name with a
 /// dependency (`metrics`), whose library files stay.
-fn remove_own_outputs(project: &Path, before: &BTreeSet<PathBuf>) {
+pub fn remove_own_outputs(project: &Path, before: &BTreeSet<PathBuf>) {
     let manifest = fs::read_to_string(project.join("Cargo.toml")).unwrap();
     let package = manifest
         .lines()

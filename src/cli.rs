@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use crate::answers::{ArgType, ArgumentAnswer, check_argument_name};
-use crate::check::{CheckId, Options, Secret};
+use crate::check::{CheckId, Expected, Options, Secret};
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -309,13 +309,21 @@ Exit codes:
 /// challenge, CORS and HTTPS and, given tokens, an authenticated session, the
 /// MCP revisions spoken, the 403 for a missing scope and the refusal of a
 /// token issued for another audience. Prints one row per check: pass, warn,
-/// FAIL or skip, with the reason.
+/// FAIL or skip, with the reason. With the answers (--answers, or inside a
+/// generated project), also compares the server and Scalekit with them.
 #[derive(Debug, Args)]
 #[command(after_help = check_after_help())]
 pub struct CheckArgs {
-    /// The MCP endpoint's URL, e.g. https://mcp.example.com/mcp
+    /// The MCP endpoint's URL, e.g. https://mcp.example.com/mcp [default:
+    /// the one the answers describe, server_url + mcp_path]
     #[arg(value_name = "URL", value_parser = parse_server_url)]
-    pub url: Url,
+    pub url: Option<Url>,
+
+    /// The project's answers (mcp-oauth.yaml): adds the answers-* rows, which
+    /// compare the server and its authorization server with them. Inside a
+    /// generated project, `check` without a URL uses its mcp-oauth.yaml.
+    #[arg(short, long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
 
     /// An access token for this server: also checks that an authenticated
     /// initialize and tools/list succeed.
@@ -381,9 +389,11 @@ pub struct CheckArgs {
 
 impl CheckArgs {
     /// The probe's options.
-    pub fn options(&self) -> Options {
+    /// The options for probing `url`, with the answers' rows when given.
+    pub fn options(&self, url: Url, answers: Option<Expected>) -> Options {
         Options {
-            url: self.url.clone(),
+            url,
+            answers,
             token: self.token.clone(),
             wrong_audience_token: self.wrong_audience_token.clone(),
             origin: self.origin.clone(),

@@ -27,6 +27,9 @@ pub enum Error {
     /// `update` wrote conflict markers into these files; everything else was
     /// updated.
     Conflicts(Vec<String>),
+    /// The command line lacks what this context needs (clap's own usage
+    /// errors exit 2 the same way).
+    Usage(String),
 }
 
 impl Error {
@@ -38,6 +41,7 @@ impl Error {
             | Error::Internal(_)
             | Error::Refused(_)
             | Error::ChecksFailed(_) => 1,
+            Error::Usage(_) => 2,
             Error::Write(_) => 3,
             Error::Conflicts(_) => 4,
         }
@@ -55,7 +59,7 @@ impl fmt::Display for Error {
                  it with the command and answers that caused it",
                 env!("CARGO_PKG_VERSION")
             ),
-            Error::Refused(reason) => f.write_str(reason),
+            Error::Refused(reason) | Error::Usage(reason) => f.write_str(reason),
             Error::ChecksFailed(1) => f.write_str("1 check failed"),
             Error::ChecksFailed(n) => write!(f, "{n} checks failed"),
             Error::Conflicts(paths) => write!(

@@ -88,7 +88,33 @@ pub(crate) fn project_root(path: &Path) -> Result<PathBuf, Error> {
 
 /// Probes the server and prints the report; failed checks make the error.
 fn run_check(args: &CheckArgs) -> Result<(), Error> {
-    let report = check::run(&args.options());
+    let answers = match &args.answers {
+        Some(file) => Some(load_answers(file)?),
+        None if args.url.is_none() => {
+            let root = project_root(Path::new(".")).map_err(|_| {
+                Error::Usage(
+                    "check needs <URL>, the MCP endpoint (e.g. https://mcp.example.com/mcp), \
+                     outside a generated project; inside one, its mcp-oauth.yaml names it"
+                        .into(),
+                )
+            })?;
+            Some(load_answers(&root.join(update::RECORD))?)
+        }
+        None => None,
+    };
+    let project = answers.map(|answers| answers.validate(None)).transpose()?;
+    let url = match (&args.url, &project) {
+        (Some(url), _) => url.clone(),
+        (None, Some(project)) => {
+            let endpoint = answers::default_resource(&project.server_url, &project.mcp_path);
+            url::Url::parse(&endpoint).map_err(|error| {
+                Error::Refused(format!("the answers' MCP endpoint {endpoint}: {error}"))
+            })?
+        }
+        (None, None) => unreachable!("answers are loaded when no URL is given"),
+    };
+    let expected = project.as_ref().map(check::Expected::from_project);
+    let report = check::run(&args.options(url, expected));
     if args.json {
         println!("{}", check::output::json(&report));
     } else {

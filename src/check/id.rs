@@ -26,11 +26,19 @@ pub enum CheckId {
     ProtocolVersions,
     InsufficientScope,
     WrongAudienceRefused,
+    AnswersResource,
+    AnswersAuthorizationServer,
+    AnswersResourceKnown,
+    AnswersScopesDefined,
+    AnswersScopesAdvertised,
+    AnswersPublicClients,
+    AnswersKeys,
+    AnswersAudience,
 }
 
 impl CheckId {
     /// Every check, in report order.
-    pub const ALL: [CheckId; 19] = [
+    pub const ALL: [CheckId; 27] = [
         CheckId::Https,
         CheckId::MetadataPathInserted,
         CheckId::MetadataRoot,
@@ -50,6 +58,14 @@ impl CheckId {
         CheckId::ProtocolVersions,
         CheckId::InsufficientScope,
         CheckId::WrongAudienceRefused,
+        CheckId::AnswersResource,
+        CheckId::AnswersAuthorizationServer,
+        CheckId::AnswersResourceKnown,
+        CheckId::AnswersScopesDefined,
+        CheckId::AnswersScopesAdvertised,
+        CheckId::AnswersPublicClients,
+        CheckId::AnswersKeys,
+        CheckId::AnswersAudience,
     ];
 
     /// Stable, kebab-case: scripts and users refer to checks by it.
@@ -74,6 +90,14 @@ impl CheckId {
             CheckId::ProtocolVersions => "protocol-versions",
             CheckId::InsufficientScope => "insufficient-scope",
             CheckId::WrongAudienceRefused => "wrong-audience-refused",
+            CheckId::AnswersResource => "answers-resource",
+            CheckId::AnswersAuthorizationServer => "answers-authorization-server",
+            CheckId::AnswersResourceKnown => "answers-resource-known",
+            CheckId::AnswersScopesDefined => "answers-scopes-defined",
+            CheckId::AnswersScopesAdvertised => "answers-scopes-advertised",
+            CheckId::AnswersPublicClients => "answers-public-clients",
+            CheckId::AnswersKeys => "answers-keys",
+            CheckId::AnswersAudience => "answers-audience",
         }
     }
 
@@ -101,6 +125,16 @@ impl CheckId {
             CheckId::ProtocolVersions => "MCP revisions spoken",
             CheckId::InsufficientScope => "Missing scope gets 403 insufficient_scope",
             CheckId::WrongAudienceRefused => "Token for another audience refused",
+            CheckId::AnswersResource => "Metadata resource is the answered resource",
+            CheckId::AnswersAuthorizationServer => {
+                "Metadata names the answered authorization server"
+            }
+            CheckId::AnswersResourceKnown => "The authorization server knows the resource id",
+            CheckId::AnswersScopesDefined => "Answered scopes defined at the authorization server",
+            CheckId::AnswersScopesAdvertised => "Server advertises the answered scopes",
+            CheckId::AnswersPublicClients => "DCR, CIMD and public clients enabled",
+            CheckId::AnswersKeys => "RS256 signing keys served",
+            CheckId::AnswersAudience => "Token's aud and iss accepted by the answers",
         }
     }
 }

@@ -11,6 +11,7 @@
 //! `authorization` (the authorization servers), `unauthenticated` (the 401
 //! challenge) and `session` (what the tokens get). [`CheckId`] lists them all.
 
+mod answers;
 mod authorization;
 mod challenge;
 mod http;
@@ -33,6 +34,7 @@ use url::Url;
 
 use http::{Http, Reply, status_line};
 
+pub use answers::Expected;
 pub use id::CheckId;
 
 /// The `Origin` sent with metadata requests, to see whether browsers may read
@@ -69,6 +71,8 @@ pub struct Options {
     pub tool_arguments: Map<String, Value>,
     /// The most any one request may take, from connecting to the last byte.
     pub timeout: Duration,
+    /// What the owner answered: adds the `answers-*` rows.
+    pub answers: Option<Expected>,
 }
 
 /// A bearer token. It is sent in `Authorization` headers and nowhere else:
@@ -226,6 +230,9 @@ impl Probe<'_> {
         self.protocol_versions(&url);
         self.insufficient_scope(&url);
         self.wrong_audience(&url);
+        if let Some(expected) = &self.options.answers {
+            self.answers(expected, metadata.as_ref());
+        }
     }
 
     /// GETs a metadata document, following and recording redirects.
@@ -361,6 +368,13 @@ mod tests {
             tool: None,
             tool_arguments: Map::new(),
             timeout: Duration::from_secs(1),
+            answers: Some(Expected {
+                resource: "http://127.0.0.1:1/mcp".into(),
+                environment_url: "http://127.0.0.1:1".into(),
+                resource_id: "res_1".into(),
+                scopes: Vec::new(),
+                audience: vec!["res_1".into()],
+            }),
         };
         let report = run(&options);
         let ids: Vec<CheckId> = report.checks.iter().map(|c| c.id).collect();

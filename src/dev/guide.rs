@@ -34,7 +34,10 @@ pub fn running(plan: &Plan, standin: &Standin, approve: bool, path: Option<&Path
         format!("  VS Code        .vscode/mcp.json: {vscode}"),
         format!("  Cursor         ~/.cursor/mcp.json: {cursor}"),
         format!("  curl           {}", curl_tools_list(&url, &token)),
-        format!(r#"  check          mcp-oauth-new check {url} --token "$({token})""#),
+        format!(
+            r#"  check          mcp-oauth-new check {url} --answers {answers} --token "$({token})""#,
+            answers = answers_path(path),
+        ),
         String::new(),
         "Ctrl-C stops the server and the stand-in.".to_owned(),
     ]
@@ -84,6 +87,12 @@ pub fn auth_only(plan: &Plan, standin: &Standin, path: Option<&Path>) -> String 
         issuer = shared.issuer(),
         token = token_command(path),
     )
+}
+
+/// Where `dev` wrote the answers it runs with, as the user can type it.
+fn answers_path(path: Option<&Path>) -> String {
+    let relative = Path::new(super::state::DIR).join(super::state::ANSWERS_FILE);
+    crate::shell_path(&path.map_or(relative.clone(), |path| path.join(&relative)))
 }
 
 fn token_command(path: Option<&Path>) -> String {

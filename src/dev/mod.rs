@@ -161,6 +161,11 @@ pub fn run(args: &DevArgs) -> Result<(), Error> {
             resource: plan.resource.clone(),
         })
         .map_err(Error::Write)?;
+    standin
+        .shared()
+        .store()
+        .save_answers(&dev_answers(&plan, standin.url()).map_err(Error::Internal)?)
+        .map_err(Error::Write)?;
     let shown_path = (args.path != Path::new(".")).then_some(args.path.as_path());
     if args.auth_only {
         if !args.quiet {
@@ -187,6 +192,28 @@ pub fn run(args: &DevArgs) -> Result<(), Error> {
     let outcome = server.supervise(&stop);
     standin.stop();
     outcome
+}
+
+/// The answers `dev` runs with: the project's, its URLs on loopback and the
+/// stand-in as the environment, so `check --answers` compares the server and
+/// the stand-in with what they should be, as it would against Scalekit.
+fn dev_answers(plan: &Plan, standin_url: &str) -> anyhow::Result<String> {
+    let mut answers = plan.project.to_answers();
+    answers.server_url = Some(plan.server_url.clone());
+    answers.resource = Some(plan.resource.clone());
+    answers.audience = Some(vec![
+        plan.project.resource_id.clone(),
+        plan.resource.clone(),
+    ]);
+    answers.port = Some(i64::from(plan.port));
+    if let Some(scalekit) = &mut answers.scalekit {
+        scalekit.environment_url = Some(standin_url.to_owned());
+    }
+    Ok(format!(
+        "# Written by `mcp-oauth-new dev`: the project's answers as dev runs them, for\n\
+         # `mcp-oauth-new check --answers`. Rewritten at every start; edit mcp-oauth.yaml.\n{}",
+        serde_yaml::to_string(&answers)?
+    ))
 }
 
 /// The documented variables that point the server at the stand-in.

@@ -19,6 +19,8 @@ use super::keys::SigningKey;
 pub const DIR: &str = ".mcp-oauth/dev";
 const KEY_FILE: &str = "signing-key.p8";
 const STATE_FILE: &str = "state.json";
+/// The answers `dev` runs with, for `check --answers`.
+pub const ANSWERS_FILE: &str = "answers.yaml";
 
 /// Everything but the key, as stored in `state.json`.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
@@ -135,6 +137,11 @@ impl Store {
     pub fn save(&self, saved: &Saved) -> anyhow::Result<()> {
         let json = serde_json::to_vec_pretty(saved).context("encoding the dev state")?;
         self.write(STATE_FILE, &json)
+    }
+
+    /// Writes the answers `dev` runs with.
+    pub fn save_answers(&self, yaml: &str) -> anyhow::Result<()> {
+        self.write(ANSWERS_FILE, yaml.as_bytes())
     }
 
     /// Replaces a file at once, readable by its owner only (tempfile makes

@@ -107,6 +107,10 @@ impl Shared {
         &self.config
     }
 
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// A poisoned lock only means a request panicked; its state is whole.
     fn live(&self) -> MutexGuard<'_, Live> {
         self.live

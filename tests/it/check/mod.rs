@@ -2,6 +2,7 @@
 //! conforms, and others with one fault each. This file is the fake server;
 //! the tests are grouped by what they probe.
 
+mod answers;
 mod faults;
 mod network;
 mod report;
@@ -482,6 +483,7 @@ fn options(url: &str) -> Options {
         tool: Some("create_todo".to_string()),
         tool_arguments: Map::from_iter([("title".to_string(), json!("x"))]),
         timeout: Duration::from_secs(5),
+        answers: None,
     }
 }
 

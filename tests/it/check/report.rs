@@ -163,12 +163,7 @@ fn usage_errors_exit_with_2() {
         .assert()
         .code(2);
     cmd()
-        .args([
-            "check",
-            "https://mcp.example.com/mcp",
-            "--answers",
-            "x.yaml",
-        ])
+        .args(["check", "https://mcp.example.com/mcp", "--answers"])
         .assert()
         .code(2);
     cmd()

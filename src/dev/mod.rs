@@ -175,23 +175,34 @@ pub fn run(args: &DevArgs) -> Result<(), Error> {
         standin.stop();
         return Ok(());
     }
-    let executable = process::build(&root, &plan.project.name, &stop)?;
-    let mut server = process::Server::start(
-        &executable,
-        &root,
-        &server_env(&plan, standin.url()),
-        &["SCALEKIT_JWKS_URL"],
-    )?;
-    server.wait_ready(&format!("http://127.0.0.1:{}/readyz", plan.port), &stop)?;
-    if !args.quiet {
-        println!(
-            "{}",
-            guide::running(&plan, &standin, args.approve, shown_path)
-        );
-    }
-    let outcome = server.supervise(&stop);
+    let outcome = (|| {
+        let executable = process::build(&root, &plan.project.name, &stop)?;
+        let mut server = process::Server::start(
+            &executable,
+            &root,
+            &server_env(&plan, standin.url()),
+            &["SCALEKIT_JWKS_URL"],
+        )?;
+        server.wait_ready(&format!("http://127.0.0.1:{}/readyz", plan.port), &stop)?;
+        if !args.quiet {
+            println!(
+                "{}",
+                guide::running(&plan, &standin, args.approve, shown_path)
+            );
+        }
+        server.supervise(&stop)
+    })();
     standin.stop();
-    outcome
+    match outcome {
+        // Ctrl-C is how dev ends, whenever it comes: not a failure.
+        Err(stopped) if stop.requested() => {
+            if !args.quiet {
+                eprintln!("{stopped}");
+            }
+            Ok(())
+        }
+        outcome => outcome,
+    }
 }
 
 /// The answers `dev` runs with: the project's, its URLs on loopback and the

@@ -229,6 +229,11 @@ async def refresh(url: str) -> None:
     await signed_in(url, ALL_SCOPES, work)
 
 
+def leaves(group: BaseExceptionGroup):
+    for error in group.exceptions:
+        yield from leaves(error) if isinstance(error, BaseExceptionGroup) else [error]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("scenario", choices=["step-up", "refresh"])
@@ -239,7 +244,7 @@ def main() -> int:
     try:
         asyncio.run(scenario(args.url))
     except* Failed as group:  # raised inside the SDK's task groups too
-        failed = [str(failure) for failure in group.exceptions]
+        failed = [str(failure) for failure in leaves(group)]
     for failure in failed:
         print(f"FAILED: {failure}", flush=True)
     if not failed:

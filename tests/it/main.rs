@@ -8,6 +8,7 @@ mod common;
 
 mod check;
 mod cli;
+mod dev;
 mod keyed_merge;
 mod layout;
 mod project_ci;

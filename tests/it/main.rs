@@ -1,5 +1,6 @@
 //! The fast integration tests, in one binary as cargo and uv keep theirs: the
-//! CLI, `check`, the layout rules, the prompts and the snapshots. The suites
+//! CLI, `check`, `dev`'s stand-in, the layout rules, the prompts and the
+//! snapshots. The suites
 //! that build generated projects (`tests/generated.rs`, `tests/update/`,
 //! `tests/e2e.rs`) stay apart.
 

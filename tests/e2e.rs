@@ -1,10 +1,13 @@
-//! End to end with real clients: `tests/e2e` generates the README's example
-//! server, builds it (in the shared `target/generated`), runs it on loopback
-//! against a Scalekit stand-in and drives it with the official MCP TypeScript
-//! SDK, then points `mcp-oauth-new check` at it. This test installs the pinned
-//! SDK (`npm ci`, only when `node_modules` is missing or stale) and runs that
-//! suite with `node --test`. Node.js 20 or later and npm are required: without
-//! them the test fails, it does not skip.
+//! End to end with real clients, against the product: `tests/e2e` runs the
+//! README's example server under `mcp-oauth-new dev` and signs in to it with
+//! the official MCP TypeScript SDK's own OAuth client, the MCP Inspector's CLI
+//! and headless Chromium on dev's consent page, then points `mcp-oauth-new
+//! check` at it. This test generates the project (dev builds it, in the shared
+//! `target/generated`), installs the pinned packages (`npm ci`, only when
+//! `node_modules` is missing or stale; they include Node.js 22 for the
+//! Inspector) and runs the suite with `node --test`, one process per file.
+//! Node.js 20.10 or later and npm are required, and Debian's `chromium`
+//! (`.ci/run` installs it): without them the test fails, it does not skip.
 
 mod common;
 
@@ -15,8 +18,11 @@ use std::process::{Child, Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// A cold run compiles the generated server's dependencies; later runs take seconds.
+/// A cold run compiles the generated server's dependencies; later runs take about a minute.
 const SUITE_TIMEOUT: Duration = Duration::from_secs(40 * 60);
+/// Test files run at once: most of the suite's time is two waits of about 30 s
+/// (a token's expiry, the server's key refresh interval), spent side by side.
+const CONCURRENCY: &str = "6";
 const NPM_CI_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 /// Written into `node_modules` after `npm ci`: the lockfile it installed.
 const STAMP: &str = ".mcp-oauth-new-package-lock.json";
@@ -29,7 +35,7 @@ fn e2e_dir() -> PathBuf {
 fn require(program: &str) -> String {
     let missing = |why: String| -> ! {
         panic!(
-            "the end-to-end suite needs Node.js 20+ and npm on PATH ({program} {why}); \
+            "the end-to-end suite needs Node.js 20.10+ and npm on PATH ({program} {why}); \
              install them (https://nodejs.org) and run `cargo test --test e2e` again"
         )
     };
@@ -119,46 +125,94 @@ fn own_group(command: &mut Command) {
 }
 
 /// `npm ci` unless `node_modules` holds exactly what `package-lock.json` pins.
-fn install_sdk(dir: &Path) {
+fn install_packages(dir: &Path) {
     let lock = fs::read(dir.join("package-lock.json")).expect("tests/e2e/package-lock.json");
     let stamp = dir.join("node_modules").join(STAMP);
     if fs::read(&stamp).is_ok_and(|installed| installed == lock) {
         return;
     }
     let mut npm = Command::new("npm");
-    npm.args(["ci", "--no-audit", "--no-fund"]).current_dir(dir);
+    // No package needs its install scripts (the Inspector's only installs its
+    // own clients in a source checkout); running none is also what npm heads for.
+    npm.args(["ci", "--no-audit", "--no-fund", "--ignore-scripts"])
+        .current_dir(dir);
     run(npm, "`npm ci` in tests/e2e", NPM_CI_TIMEOUT);
     fs::write(&stamp, &lock).expect("writing the npm ci stamp");
 }
 
+/// The README's example, generated once for every test file; each runs its
+/// own `dev` on it.
+fn generate(dir: &Path) -> PathBuf {
+    let project = dir.join("todo-mcp");
+    let mut generate = Command::new(common::BIN);
+    generate
+        .arg(&project)
+        .arg("--answers")
+        .arg(common::fixture("readme"))
+        .args(["--vcs", "none", "--quiet"]);
+    run(
+        generate,
+        "generating the README example",
+        Duration::from_secs(60),
+    );
+    project
+}
+
+/// The `*.test.js` files, in order.
+fn test_files(dir: &Path) -> Vec<String> {
+    let mut files: Vec<String> = fs::read_dir(dir)
+        .expect("reading tests/e2e")
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".test.js"))
+        .collect();
+    files.sort();
+    files
+}
+
 #[test]
-fn the_official_typescript_sdk_drives_a_generated_server() {
+fn real_clients_sign_in_to_a_generated_server_under_dev() {
     let node = require("node");
-    let major: u32 = node
+    let version: Vec<u32> = node
         .trim_start_matches('v')
         .split('.')
-        .next()
-        .and_then(|major| major.parse().ok())
-        .unwrap_or(0);
+        .map(|part| part.parse().unwrap_or(0))
+        .collect();
     assert!(
-        major >= 20,
-        "the end-to-end suite needs Node.js 20 or later, found {node}"
+        version.as_slice() >= [20, 10].as_slice(),
+        "the end-to-end suite needs Node.js 20.10 or later (node --test --test-concurrency), \
+         found {node}"
     );
     require("npm");
 
     let dir = e2e_dir();
-    install_sdk(&dir);
+    install_packages(&dir);
+    let scratch = tempfile::tempdir().expect("a temporary directory");
+    let project = generate(scratch.path());
+    let output_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e");
 
     let mut suite = Command::new("node");
     suite
-        .args(["--test", "--test-reporter=spec", "e2e.test.js"])
+        .args([
+            "--test",
+            "--test-reporter=spec",
+            &format!("--test-concurrency={CONCURRENCY}"),
+        ])
+        .args(test_files(&dir))
         .current_dir(&dir)
-        .env("MCP_OAUTH_NEW_BIN", env!("CARGO_BIN_EXE_mcp-oauth-new"))
+        .env("MCP_OAUTH_NEW_BIN", common::BIN)
         .env("CARGO", env!("CARGO"))
         .env("MCP_OAUTH_NEW_GENERATED_TARGET", common::shared_target())
+        .env("MCP_OAUTH_NEW_E2E_PROJECT", &project)
+        .env("MCP_OAUTH_NEW_E2E_OUTPUT", &output_dir)
         .env("NO_COLOR", "1")
         .env_remove("FORCE_COLOR");
     let output = run(suite, "`node --test` in tests/e2e", SUITE_TIMEOUT);
-    // Shown with --nocapture: what was proven.
+    // Shown with --nocapture: what was proven, and one sign-in request by request.
     println!("{}", String::from_utf8_lossy(&output.stdout));
+    let transcript = output_dir.join("sign-in-transcript.txt");
+    println!(
+        "{}:\n{}",
+        transcript.display(),
+        fs::read_to_string(&transcript).expect("the suite writes the sign-in transcript")
+    );
 }

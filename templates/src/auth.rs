@@ -2,12 +2,7 @@
 //!
 //! Every request is authenticated on its own: a session is never a credential.
 
-use std::{
-    collections::{BTreeSet, HashMap},
-    net::IpAddr,
-    sync::{Arc, Mutex},
-    time::{Duration, Instant},
-};
+use std::sync::Arc;
 
 use axum::{
     extract::{Request, State},
@@ -18,13 +13,15 @@ use axum::{
     middleware::Next,
     response::Response,
 };
-use jsonwebtoken::{Algorithm, Validation, errors::ErrorKind};
+use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
 
 use crate::{
+    claims::{Claims, TokenError},
     config::Config,
     error::json_error,
     jwks::KeySet,
+    limiter::{self, FailureLimiter},
     metrics,
     request::ClientAddr,
     scopes,
@@ -33,26 +30,6 @@ use crate::{
 
 /// Largest clock skew tolerated on `exp` and `nbf`.
 const LEEWAY_SECONDS: u64 = 30;
-const FAILURE_WINDOW: Duration = Duration::from_secs(60);
-/// Bounds the failure table's memory; addresses beyond it are not limited.
-const MAX_TRACKED_ADDRESSES: usize = 10_000;
-
-/// What a validated access token says about its caller. Never holds the token.
-#[derive(Clone, Debug)]
-pub struct Claims {
-    pub sub: String,
-    pub client_id: Option<String>,
-    /// Scalekit's organisation id (`oid`), when the token has one.
-    pub organization_id: Option<String>,
-    /// Granted scopes from `scope` and `scopes`, with their `includes` applied.
-    pub scopes: BTreeSet<String>,
-}
-
-impl Claims {
-    pub fn has_all(&self, required: &[&str]) -> bool {
-        required.iter().all(|scope| self.scopes.contains(*scope))
-    }
-}
 
 /// The token's payload as Scalekit writes it.
 #[derive(Deserialize)]
@@ -89,66 +66,6 @@ impl ScopeClaim {
                 .map(str::to_owned)
                 .collect(),
             Self::List(list) => list,
-        }
-    }
-}
-
-/// Why a token was refused; the description goes into the challenge and the log.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TokenError {
-    Malformed,
-    Critical,
-    Algorithm,
-    MissingKeyId,
-    UnknownKey,
-    Signature,
-    Expired,
-    NotYetValid,
-    Audience,
-    Issuer,
-    Claims,
-}
-
-impl TokenError {
-    /// Whether checking the same token again with the same keys must give
-    /// the same answer. An unknown `kid` is not: it makes the server fetch
-    /// the keys. Nor is a token not valid yet.
-    pub fn is_final(self) -> bool {
-        !matches!(self, Self::UnknownKey | Self::NotYetValid)
-    }
-
-    pub fn description(self) -> &'static str {
-        match self {
-            Self::Malformed => "The access token is not a well-formed JWT",
-            Self::Critical => {
-                "The access token has a critical header (crit) this server does not understand"
-            }
-            Self::Algorithm => "The access token must be signed with RS256",
-            Self::MissingKeyId => "The access token has no key id (kid)",
-            Self::UnknownKey => "The access token is signed with an unknown key",
-            Self::Signature => "The access token signature is invalid",
-            Self::Expired => "The access token expired",
-            Self::NotYetValid => "The access token is not valid yet",
-            Self::Audience => "The access token was not issued for this resource",
-            Self::Issuer => "The access token has an unexpected issuer",
-            Self::Claims => "The access token has missing or malformed claims",
-        }
-    }
-}
-
-impl From<jsonwebtoken::errors::Error> for TokenError {
-    fn from(error: jsonwebtoken::errors::Error) -> Self {
-        match error.kind() {
-            ErrorKind::InvalidSignature => Self::Signature,
-            ErrorKind::InvalidAlgorithm => Self::Algorithm,
-            ErrorKind::ExpiredSignature => Self::Expired,
-            ErrorKind::ImmatureSignature => Self::NotYetValid,
-            ErrorKind::InvalidAudience => Self::Audience,
-            ErrorKind::InvalidIssuer => Self::Issuer,
-            ErrorKind::MissingRequiredClaim(_)
-            | ErrorKind::InvalidClaimFormat(_)
-            | ErrorKind::Json(_) => Self::Claims,
-            _ => Self::Malformed,
         }
     }
 }
@@ -305,36 +222,6 @@ fn header_value(value: String) -> HeaderValue {
     HeaderValue::try_from(value).unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
 }
 
-/// A fixed-window count of invalid tokens per client address.
-struct FailureLimiter {
-    limit: u32,
-    windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,
-}
-
-impl FailureLimiter {
-    fn is_limited(&self, ip: IpAddr) -> bool {
-        let windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        windows.get(&ip).is_some_and(|(started, failures)| {
-            started.elapsed() < FAILURE_WINDOW && *failures >= self.limit
-        })
-    }
-
-    fn record(&self, ip: IpAddr) {
-        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        if windows.len() >= MAX_TRACKED_ADDRESSES {
-            windows.retain(|_, (started, _)| started.elapsed() < FAILURE_WINDOW);
-            if windows.len() >= MAX_TRACKED_ADDRESSES && !windows.contains_key(&ip) {
-                return;
-            }
-        }
-        let (started, failures) = windows.entry(ip).or_insert((Instant::now(), 0));
-        if started.elapsed() >= FAILURE_WINDOW {
-            (*started, *failures) = (Instant::now(), 0);
-        }
-        *failures += 1;
-    }
-}
-
 /// State of the bearer middleware.
 pub struct Auth {
     validator: TokenValidator,
@@ -347,10 +234,7 @@ impl Auth {
         Ok(Self {
             validator: TokenValidator::new(config)?,
             challenge,
-            failures: FailureLimiter {
-                limit: config.auth_failures_per_minute,
-                windows: Mutex::default(),
-            },
+            failures: FailureLimiter::new(config.auth_failures_per_minute, limiter::MAX_NETWORKS),
         })
     }
 
@@ -381,42 +265,41 @@ pub async fn require_bearer(
         metrics::auth_refusal("missing_token");
         return auth.challenge.missing_credentials();
     };
-    // The limiter never refuses a valid token: a limited address still has
-    // its tokens checked, so one client behind a shared address cannot lock
-    // the others out. Checking stays cheap for forged ones (a header parse
-    // and one RS256 verification; an unknown `kid` refetches the keys at most
-    // once per interval), and they get 429 instead of 401.
-    let limited = ip.is_some_and(|ip| auth.failures.is_limited(ip));
-    match auth.validator.validate(token).await {
+    // The limiter never refuses a valid token: every token is checked, and
+    // the limiter only decides how an invalid one is answered, so one client
+    // behind a shared address cannot lock the others out. Checking stays
+    // cheap for forged ones (a header parse and one RS256 verification; an
+    // unknown `kid` refetches the keys at most once per interval).
+    let error = match auth.validator.validate(token).await {
         Ok(claims) => {
             request.headers_mut().remove(AUTHORIZATION);
             request.extensions_mut().insert(claims);
-            next.run(request).await
+            return next.run(request).await;
         }
-        Err(error) => {
-            if let Some(ip) = ip {
-                auth.failures.record(ip);
-            }
-            if limited {
-                metrics::auth_refusal("rate_limited");
-                tracing::warn!(
-                    ?ip,
-                    status = 429,
-                    reason = "too many invalid tokens",
-                    "request refused"
-                );
-                return too_many_invalid_tokens();
-            }
-            metrics::auth_refusal("invalid_token");
-            tracing::warn!(
-                ?ip,
-                status = 401,
-                reason = error.description(),
-                "request refused"
-            );
-            auth.challenge.invalid_token(error)
-        }
+        Err(error) => error,
+    };
+    // Only forgeries count. A correctly signed token that expired or is for
+    // another audience always gets the 401 that makes its client refresh,
+    // whoever else shares its address.
+    let limited = !error.is_signed() && ip.is_some_and(|ip| auth.failures.fail(ip));
+    if limited {
+        metrics::auth_refusal("rate_limited");
+        tracing::warn!(
+            ?ip,
+            status = 429,
+            reason = "too many invalid tokens",
+            "request refused"
+        );
+        return too_many_invalid_tokens();
     }
+    metrics::auth_refusal("invalid_token");
+    tracing::warn!(
+        ?ip,
+        status = 401,
+        reason = error.description(),
+        "request refused"
+    );
+    auth.challenge.invalid_token(error)
 }
 
 fn too_many_invalid_tokens() -> Response {
@@ -427,7 +310,7 @@ fn too_many_invalid_tokens() -> Response {
     );
     response
         .headers_mut()
-        .insert(RETRY_AFTER, HeaderValue::from(FAILURE_WINDOW.as_secs()));
+        .insert(RETRY_AFTER, HeaderValue::from(limiter::WINDOW.as_secs()));
     response
 }
 

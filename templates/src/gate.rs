@@ -25,12 +25,7 @@ use serde::{
 };
 use serde_json::Value;
 
-use crate::{
-    auth::{Challenge, Claims},
-    config::Config,
-    error::json_error,
-    metrics, scopes,
-};
+use crate::{auth::Challenge, claims::Claims, config::Config, error::json_error, metrics, scopes};
 
 /// Largest request body accepted on the MCP endpoint.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

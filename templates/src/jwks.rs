@@ -1,17 +1,23 @@
 //! The authorization server's signing keys, fetched lazily and cached.
 //!
 //! Keys are parsed once per fetch. A `kid` that is not cached triggers one
-//! refetch, at most once per refresh interval and by one request at a time;
-//! when the key endpoint is down, cached keys keep working. A cache older than
-//! the max age is still served, and refreshed in the background, so keys the
-//! authorization server removes stop working without a restart. Each change
-//! of the set bumps its generation, which empties the cache of checked
-//! tokens.
+//! refetch, at most once per refresh interval; when the key endpoint is down,
+//! cached keys keep working. A cache older than the max age is still served,
+//! and refreshed in the background, so keys the authorization server removes
+//! stop working without a restart. Each change of the set bumps its
+//! generation, which empties the cache of checked tokens.
+//!
+//! A fetch runs as a task of its own, never inside a request: requests that
+//! need it wait for it, and a client that hangs up stops only its own wait,
+//! so no client can cancel the fetch the others need. The set is fetched
+//! without following redirects (the keys come from the configured URL or not
+//! at all) and read up to [`MAX_BYTES`]; anything else is a failed fetch.
 
 use std::{
     collections::{BTreeMap, HashMap},
+    fmt,
     sync::{
-        Arc, RwLock,
+        Arc, Mutex, RwLock,
         atomic::{AtomicU64, Ordering},
     },
     time::{Duration, Instant},
@@ -21,12 +27,15 @@ use jsonwebtoken::{
     DecodingKey,
     jwk::{AlgorithmParameters, Jwk, PublicKeyUse},
 };
+use reqwest::{StatusCode, redirect};
 use serde::Deserialize;
-use tokio::sync::Mutex;
+use tokio::sync::watch;
 
 use crate::metrics;
 
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+/// Largest key set read: real ones are a few KiB.
+pub const MAX_BYTES: usize = 1024 * 1024;
 
 type Keys = HashMap<String, Arc<DecodingKey>>;
 
@@ -41,8 +50,7 @@ struct Inner {
     refresh_interval: Duration,
     max_age: Duration,
     cache: RwLock<Cache>,
-    /// When the last fetch started; held while fetching, so fetches never overlap.
-    last_fetch: Arc<Mutex<Option<Instant>>>,
+    fetch: Mutex<Fetch>,
     /// Bumped whenever a fetch brings a set that differs from the cached one.
     generation: AtomicU64,
 }
@@ -54,6 +62,35 @@ struct Cache {
     published: BTreeMap<String, serde_json::Value>,
     /// When `keys` was last fetched successfully; `None` before the first fetch.
     fetched_at: Option<Instant>,
+}
+
+/// The fetches: one at a time, at most one per refresh interval.
+#[derive(Default)]
+struct Fetch {
+    /// When the last fetch started.
+    started: Option<Instant>,
+    /// Closed when the last fetch ends: its sender lives in the fetch's task.
+    done: Option<watch::Receiver<()>>,
+}
+
+/// Why a fetch failed; the cached keys stay.
+enum FetchError {
+    Http(reqwest::Error),
+    /// Any status but 2xx, a redirect's included: redirects are not followed.
+    Status(StatusCode),
+    TooLarge,
+    Json(serde_json::Error),
+}
+
+impl fmt::Display for FetchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Http(error) => error.fmt(f),
+            Self::Status(status) => write!(f, "the key endpoint answered {status}"),
+            Self::TooLarge => write!(f, "the key set is over {MAX_BYTES} bytes"),
+            Self::Json(error) => write!(f, "the key set is not a JWKS: {error}"),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -70,6 +107,7 @@ impl KeySet {
         let client = reqwest::Client::builder()
             .timeout(FETCH_TIMEOUT)
             .connect_timeout(FETCH_TIMEOUT)
+            .redirect(redirect::Policy::none())
             .build()?;
         Ok(Self(Arc::new(Inner {
             client,
@@ -77,7 +115,7 @@ impl KeySet {
             refresh_interval,
             max_age,
             cache: RwLock::default(),
-            last_fetch: Arc::default(),
+            fetch: Mutex::default(),
             generation: AtomicU64::new(0),
         })))
     }
@@ -94,16 +132,11 @@ impl KeySet {
             self.refresh_if_stale();
             return Some(key);
         }
-        let mut last_fetch = self.0.last_fetch.lock().await;
-        // Another request may have fetched while this one waited for the lock.
-        if let Some(key) = self.0.cached(kid) {
-            return Some(key);
+        if let Some(mut done) = self.start_fetch() {
+            // Ends when the fetch does: its sender is dropped. A client that
+            // hangs up drops only this wait.
+            let _ = done.changed().await;
         }
-        if last_fetch.is_some_and(|at| at.elapsed() < self.0.refresh_interval) {
-            return None;
-        }
-        *last_fetch = Some(Instant::now());
-        self.0.refresh().await;
         self.0.cached(kid)
     }
 
@@ -125,19 +158,35 @@ impl KeySet {
 
     /// Starts one refresh, unless a fetch is running or one started within the refresh interval.
     pub fn refresh_in_background(&self) {
-        let Ok(mut last_fetch) = self.0.last_fetch.clone().try_lock_owned() else {
-            return;
-        };
-        if last_fetch.is_some_and(|at| at.elapsed() < self.0.refresh_interval) {
-            return;
+        self.start_fetch();
+    }
+
+    /// The fetch in flight: the running one, else a new one unless one
+    /// started within the refresh interval. `None` when there is none.
+    fn start_fetch(&self) -> Option<watch::Receiver<()>> {
+        let mut fetch = self.0.fetch.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(done) = &fetch.done
+            && done.has_changed().is_ok()
+        {
+            return Some(done.clone());
         }
-        *last_fetch = Some(Instant::now());
+        if fetch
+            .started
+            .is_some_and(|at| at.elapsed() < self.0.refresh_interval)
+        {
+            return None;
+        }
+        let (finished, done) = watch::channel(());
+        *fetch = Fetch {
+            started: Some(Instant::now()),
+            done: Some(done.clone()),
+        };
         let inner = self.0.clone();
         tokio::spawn(async move {
             inner.refresh().await;
-            // Released only now, so no other fetch starts while this one runs.
-            drop(last_fetch);
+            drop(finished);
         });
+        Some(done)
     }
 }
 
@@ -185,15 +234,30 @@ impl Inner {
     }
 
     /// The usable keys, parsed, and as published.
-    async fn fetch(&self) -> Result<(Keys, BTreeMap<String, serde_json::Value>), reqwest::Error> {
-        let document: JwksDocument = self
+    async fn fetch(&self) -> Result<(Keys, BTreeMap<String, serde_json::Value>), FetchError> {
+        let mut response = self
             .client
             .get(&self.url)
             .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
+            .await
+            .map_err(FetchError::Http)?;
+        if !response.status().is_success() {
+            return Err(FetchError::Status(response.status()));
+        }
+        if response
+            .content_length()
+            .is_some_and(|length| length > MAX_BYTES as u64)
+        {
+            return Err(FetchError::TooLarge);
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(FetchError::Http)? {
+            if body.len() + chunk.len() > MAX_BYTES {
+                return Err(FetchError::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let document: JwksDocument = serde_json::from_slice(&body).map_err(FetchError::Json)?;
         let mut keys = Keys::new();
         let mut published = BTreeMap::new();
         for value in document.keys {

@@ -1,10 +1,25 @@
 //! Logs: text for a person at a terminal, JSON for a log collector, one line
 //! per event. Every line of a request carries its `request_id` (in JSON,
-//! under `span`). Values a client controls are recorded as strings, which
-//! both formats quote and escape, so no request can forge a line.
+//! under `span`).
+//!
+//! No request can forge or corrupt a line, whoever writes it: JSON escapes
+//! every string, and in text every field value and message is escaped here
+//! (libraries write client values as they are: rmcp logs a JSON-RPC `id`
+//! with `%id`), so a line break, an escape sequence or a NUL from a client
+//! is written as `\n`, `\u{1b}` or `\u{0}`.
 
-use tracing::Subscriber;
-use tracing_subscriber::{EnvFilter, Layer, Registry, fmt::MakeWriter, layer::SubscriberExt as _};
+use std::fmt::{self, Write as _};
+
+use tracing::{Subscriber, field::Field};
+use tracing_subscriber::{
+    EnvFilter, Layer, Registry,
+    field::{MakeVisitor, Visit, VisitFmt, VisitOutput},
+    fmt::{
+        MakeWriter,
+        format::{DefaultFields, DefaultVisitor, Writer},
+    },
+    layer::SubscriberExt as _,
+};
 
 /// `MCP_LOG_FORMAT`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +58,7 @@ where
 {
     let lines: ExtraLayer = match format {
         LogFormat::Text => tracing_subscriber::fmt::layer()
+            .fmt_fields(EscapedFields)
             .with_writer(writer)
             .with_ansi(ansi)
             .boxed(),
@@ -56,4 +72,76 @@ where
     };
     let layers: Vec<ExtraLayer> = std::iter::once(lines).chain(extra).collect();
     Box::new(tracing_subscriber::registry().with(layers.with_filter(filter)))
+}
+
+/// Text lines' fields (events' and spans'), formatted as tracing-subscriber
+/// does, with every value escaped.
+struct EscapedFields;
+
+impl<'writer> MakeVisitor<Writer<'writer>> for EscapedFields {
+    type Visitor = Escaping<DefaultVisitor<'writer>>;
+
+    fn make_visitor(&self, writer: Writer<'writer>) -> Self::Visitor {
+        Escaping(DefaultFields::new().make_visitor(writer))
+    }
+}
+
+/// Hands each value on to the visitor it wraps, escaped.
+struct Escaping<V>(V);
+
+impl<V: Visit> Visit for Escaping<V> {
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.0.record_debug(field, &Escaped(value));
+    }
+
+    /// As tracing-subscriber writes a string: a message as it is, another
+    /// field quoted; both through [`Escaped`].
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.record_debug(field, &format_args!("{value}"));
+        } else {
+            self.record_debug(field, &value);
+        }
+    }
+}
+
+impl<V: VisitOutput<fmt::Result>> VisitOutput<fmt::Result> for Escaping<V> {
+    fn finish(self) -> fmt::Result {
+        self.0.finish()
+    }
+}
+
+impl<V: VisitFmt> VisitFmt for Escaping<V> {
+    fn writer(&mut self) -> &mut dyn fmt::Write {
+        self.0.writer()
+    }
+}
+
+/// A value written with its control characters (line breaks, escape, NUL,
+/// C1) and Unicode line separators escaped.
+struct Escaped<'a>(&'a dyn fmt::Debug);
+
+impl fmt::Debug for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(EscapeControls(f), "{:?}", self.0)
+    }
+}
+
+struct EscapeControls<'a, 'f>(&'a mut fmt::Formatter<'f>);
+
+impl fmt::Write for EscapeControls<'_, '_> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        for c in text.chars() {
+            if needs_escape(c) {
+                write!(self.0, "{}", c.escape_default())?;
+            } else {
+                self.0.write_char(c)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
 }

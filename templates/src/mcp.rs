@@ -1,27 +1,22 @@
-//! The MCP server handler: serves the tools of `tools.rs`, gives them their
-//! [`Caller`] and logs every call.
+//! The MCP server handler: serves the tools of `tools.rs` and logs every
+//! call. Each tool learns who calls it from its [`crate::caller::Caller`].
 
-use std::{ops::Deref, sync::Arc, time::Instant};
+use std::{sync::Arc, time::Instant};
 
 use axum::http::request::Parts;
 use rmcp::{
     ErrorData, RoleServer, ServerHandler,
-    handler::server::{
-        common::FromContextPart,
-        tool::{ToolCallContext, ToolRouter},
-    },
+    handler::server::tool::{ToolCallContext, ToolRouter},
     model::{
-        CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-        ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+        CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, ListToolsResult,
+        PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
     },
     service::RequestContext,
 };
-use serde::Serialize;
-
 use tracing::{Instrument as _, Span};
 
 use crate::{
-    auth::Claims,
+    caller::claims,
     metrics,
     request::{RequestId, RequestSpan},
     scopes,
@@ -129,67 +124,5 @@ impl ServerHandler for McpServer {
             );
         });
         result
-    }
-}
-
-fn claims(context: &RequestContext<RoleServer>) -> Option<Arc<Claims>> {
-    context
-        .extensions
-        .get::<Parts>()
-        .and_then(|parts| parts.extensions.get::<Arc<Claims>>())
-        .cloned()
-}
-
-/// The authenticated caller of a tool. Taking it as a tool argument checks the
-/// tool's scopes again, from the validated claims.
-#[derive(Clone, Debug)]
-pub struct Caller {
-    claims: Arc<Claims>,
-    tool: String,
-}
-
-impl Caller {
-    /// The tool being called.
-    pub fn tool(&self) -> &str {
-        &self.tool
-    }
-
-    /// The answer of a tool whose logic is not written yet: says so, with who
-    /// called it and how.
-    pub fn not_implemented(&self, arguments: &impl Serialize) -> CallToolResult {
-        let arguments = serde_json::to_string(arguments).unwrap_or_default();
-        CallToolResult::success(vec![ContentBlock::text(format!(
-            "{} is not implemented yet. It was called by {} with the arguments {arguments}.",
-            self.tool, self.claims.sub
-        ))])
-    }
-}
-
-impl Deref for Caller {
-    type Target = Claims;
-
-    fn deref(&self) -> &Claims {
-        &self.claims
-    }
-}
-
-impl<S> FromContextPart<ToolCallContext<'_, S>> for Caller {
-    fn from_context_part(context: &mut ToolCallContext<'_, S>) -> Result<Self, ErrorData> {
-        let claims = claims(&context.request_context)
-            .ok_or_else(|| ErrorData::internal_error("the request was not authenticated", None))?;
-        let tool = context.name();
-        let required = scopes::required_for(tool).ok_or_else(|| {
-            ErrorData::internal_error(format!("no scopes are declared for the tool {tool}"), None)
-        })?;
-        if !claims.has_all(required) {
-            return Err(ErrorData::invalid_request(
-                format!("The tool {tool} needs the scopes: {}", required.join(" ")),
-                None,
-            ));
-        }
-        Ok(Caller {
-            claims,
-            tool: tool.to_owned(),
-        })
     }
 }

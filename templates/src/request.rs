@@ -33,13 +33,14 @@ pub struct RequestId(pub String);
 pub struct RequestSpan(pub tracing::Span);
 
 /// The client's address, in the request's extensions: what the failed-auth
-/// limiter counts and the logs show.
+/// limiter counts and the logs show. Canonical: an IPv4 client is an IPv4
+/// address even when it came as `::ffff:a.b.c.d`.
 #[derive(Clone, Copy, Debug)]
 pub struct ClientAddr(pub IpAddr);
 
 /// The proxies whose `X-Forwarded-For` / `Forwarded` headers are believed.
 #[derive(Debug, Default)]
-pub struct TrustedProxies(pub Vec<IpNet>);
+pub struct TrustedProxies(Vec<IpNet>);
 
 /// State of the [`context`] middleware.
 pub struct RequestContext {
@@ -50,7 +51,7 @@ pub struct RequestContext {
 impl RequestContext {
     pub fn new(config: &Config) -> Self {
         Self {
-            proxies: TrustedProxies(config.trusted_proxies.clone()),
+            proxies: TrustedProxies::new(&config.trusted_proxies),
             mcp_path: config.mcp_path.clone(),
         }
     }
@@ -108,6 +109,10 @@ fn well_formed(id: &str) -> bool {
 }
 
 impl TrustedProxies {
+    pub fn new(networks: &[IpNet]) -> Self {
+        Self(networks.iter().map(|&net| canonical_net(net)).collect())
+    }
+
     fn trusts(&self, address: IpAddr) -> bool {
         self.0.iter().any(|net| net.contains(&address))
     }
@@ -115,18 +120,38 @@ impl TrustedProxies {
     /// The client's address: the peer's, unless the peer is a trusted proxy.
     /// Then the forwarded addresses are read from the nearest (last) back,
     /// and the first one that is not a trusted proxy is the client; what an
-    /// untrusted party wrote further left is never believed.
+    /// untrusted party wrote further left is never believed. When the proxy
+    /// wrote both headers they must agree, and a nearest hop that is not an
+    /// address (`for=unknown`, no `for=`) leaves the peer's address: a
+    /// client never gets to pick what it is counted as.
     pub fn client_address(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
-        let mut client = peer;
+        let peer = peer.to_canonical();
         if !self.trusts(peer) {
-            return client;
+            return peer;
         }
-        for hop in forwarded_hops(headers).iter().rev() {
+        let forwarded_for = header_values(headers, &FORWARDED_FOR);
+        let forwarded = header_values(headers, &FORWARDED);
+        let from_forwarded_for = (!forwarded_for.is_empty())
+            .then(|| self.walk(peer, forwarded_for_hops(&forwarded_for)));
+        let from_forwarded =
+            (!forwarded.is_empty()).then(|| self.walk(peer, forwarded_hops(&forwarded)));
+        match (from_forwarded_for, from_forwarded) {
+            (Some(one), Some(other)) if one != other => peer,
+            (Some(client), _) | (None, Some(client)) => client,
+            (None, None) => peer,
+        }
+    }
+
+    /// Walks `hops` from the nearest back to the first that is not a
+    /// trusted proxy; stops at one that is not an address.
+    fn walk(&self, peer: IpAddr, hops: Vec<Option<IpAddr>>) -> IpAddr {
+        let mut client = peer;
+        for hop in hops.into_iter().rev() {
             let Some(hop) = hop else {
                 break;
             };
-            client = *hop;
-            if !self.trusts(*hop) {
+            client = hop.to_canonical();
+            if !self.trusts(client) {
                 break;
             }
         }
@@ -134,33 +159,54 @@ impl TrustedProxies {
     }
 }
 
-/// The addresses in `X-Forwarded-For`, or else in `Forwarded` (`for=`), in
-/// order; `None` for one that is not an address.
-fn forwarded_hops(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
-    let values = |name: &HeaderName| -> Vec<String> {
-        headers
-            .get_all(name)
-            .iter()
-            .map(|value| value.to_str().unwrap_or("\u{0}").to_owned())
-            .collect()
-    };
-    let forwarded_for = values(&FORWARDED_FOR);
-    if !forwarded_for.is_empty() {
-        return forwarded_for
-            .iter()
-            .flat_map(|value| value.split(','))
-            .map(|hop| parse_hop(hop.trim()))
-            .collect();
+/// `::ffff:10.0.0.0/104` is `10.0.0.0/8`: proxies are compared with
+/// canonical addresses.
+fn canonical_net(net: IpNet) -> IpNet {
+    match net {
+        IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.network().to_ipv4_mapped() {
+            Some(v4) => IpNet::new(IpAddr::V4(v4), v6.prefix_len() - 96).unwrap_or(net),
+            None => net,
+        },
+        net => net,
     }
-    values(&FORWARDED)
+}
+
+/// Every value of the header `name`; one that is not text is read as empty,
+/// a hop that is not an address.
+fn header_values(headers: &HeaderMap, name: &HeaderName) -> Vec<String> {
+    headers
+        .get_all(name)
+        .iter()
+        .map(|value| value.to_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// The addresses of `X-Forwarded-For`, in order; `None` for one that is not
+/// an address.
+fn forwarded_for_hops(values: &[String]) -> Vec<Option<IpAddr>> {
+    values
         .iter()
         .flat_map(|value| value.split(','))
-        .filter_map(|element| {
-            element.split(';').find_map(|pair| {
-                let (name, value) = pair.trim().split_once('=')?;
-                name.eq_ignore_ascii_case("for")
-                    .then(|| parse_hop(value.trim().trim_matches('"')))
-            })
+        .map(|hop| parse_hop(hop.trim()))
+        .collect()
+}
+
+/// The `for=` of each `Forwarded` element, in order; `None` for an element
+/// without one, or whose `for=` is not an address.
+fn forwarded_hops(values: &[String]) -> Vec<Option<IpAddr>> {
+    values
+        .iter()
+        .flat_map(|value| value.split(','))
+        .map(|element| {
+            element
+                .split(';')
+                .find_map(|pair| {
+                    let (name, value) = pair.trim().split_once('=')?;
+                    name.trim()
+                        .eq_ignore_ascii_case("for")
+                        .then(|| parse_hop(value.trim().trim_matches('"')))
+                })
+                .flatten()
         })
         .collect()
 }
@@ -197,9 +243,14 @@ mod tests {
         text.parse().unwrap()
     }
 
+    fn trusting(networks: &[&str]) -> TrustedProxies {
+        let networks: Vec<IpNet> = networks.iter().map(|net| net.parse().unwrap()).collect();
+        TrustedProxies::new(&networks)
+    }
+
     #[test]
     fn only_a_trusted_peer_is_believed() {
-        let proxies = TrustedProxies(vec!["10.0.0.0/8".parse().unwrap()]);
+        let proxies = trusting(&["10.0.0.0/8"]);
         let spoofed = headers(&[("x-forwarded-for", "203.0.113.9")]);
         assert_eq!(
             proxies.client_address(ip("198.51.100.7"), &spoofed),
@@ -218,7 +269,7 @@ mod tests {
 
     #[test]
     fn the_first_untrusted_hop_from_the_right_is_the_client() {
-        let proxies = TrustedProxies(vec!["10.0.0.0/8".parse().unwrap()]);
+        let proxies = trusting(&["10.0.0.0/8"]);
         // The client wrote 1.1.1.1 itself; the proxies appended the rest.
         let chain = headers(&[("x-forwarded-for", "1.1.1.1, 203.0.113.9, 10.0.0.5")]);
         assert_eq!(
@@ -237,6 +288,80 @@ mod tests {
         assert_eq!(
             proxies.client_address(ip("10.1.2.3"), &garbage),
             ip("10.1.2.3")
+        );
+    }
+
+    #[test]
+    fn a_nearest_forwarded_element_without_a_usable_for_leaves_the_peer() {
+        let proxies = trusting(&["10.0.0.0/8"]);
+        for nearest in ["proto=https", "for=unknown", "for=_hidden;proto=https"] {
+            let forwarded = headers(&[("forwarded", &format!("for=203.0.113.9, {nearest}"))]);
+            assert_eq!(
+                proxies.client_address(ip("10.1.2.3"), &forwarded),
+                ip("10.1.2.3"),
+                "{nearest}"
+            );
+        }
+        // Its own element, in a header of its own, likewise.
+        let forwarded = headers(&[
+            ("forwarded", "for=203.0.113.9"),
+            ("forwarded", "by=10.0.0.1"),
+        ]);
+        assert_eq!(
+            proxies.client_address(ip("10.1.2.3"), &forwarded),
+            ip("10.1.2.3")
+        );
+    }
+
+    #[test]
+    fn both_headers_must_agree_or_the_peer_is_the_client() {
+        let proxies = trusting(&["10.0.0.0/8"]);
+        // The proxy wrote `Forwarded`; the client wrote `X-Forwarded-For` to
+        // choose its own bucket.
+        let disagree = headers(&[
+            ("x-forwarded-for", "198.51.100.1"),
+            ("forwarded", "for=203.0.113.9"),
+        ]);
+        assert_eq!(
+            proxies.client_address(ip("10.1.2.3"), &disagree),
+            ip("10.1.2.3")
+        );
+        // A proxy that appends to both: they agree on the client.
+        let agree = headers(&[
+            ("x-forwarded-for", "198.51.100.1, 203.0.113.9"),
+            ("forwarded", "for=203.0.113.9"),
+        ]);
+        assert_eq!(
+            proxies.client_address(ip("10.1.2.3"), &agree),
+            ip("203.0.113.9")
+        );
+    }
+
+    #[test]
+    fn addresses_compare_in_canonical_form() {
+        // A server on `[::]` sees an IPv4 proxy as `::ffff:127.0.0.1`.
+        let proxies = trusting(&["127.0.0.1/32"]);
+        let forwarded = headers(&[("x-forwarded-for", "::ffff:203.0.113.9")]);
+        assert_eq!(
+            proxies.client_address(ip("::ffff:127.0.0.1"), &forwarded),
+            ip("203.0.113.9")
+        );
+        // Untrusted, the peer still comes out canonical.
+        assert_eq!(
+            proxies.client_address(ip("::ffff:198.51.100.7"), &forwarded),
+            ip("198.51.100.7")
+        );
+        // A proxy network written IPv4-mapped is the IPv4 network.
+        let mapped = trusting(&["::ffff:10.0.0.0/104"]);
+        assert_eq!(
+            mapped.client_address(ip("10.9.8.7"), &forwarded),
+            ip("203.0.113.9")
+        );
+        // Between two trusted hops, an IPv4-mapped one is trusted too.
+        let chain = headers(&[("x-forwarded-for", "203.0.113.9, ::ffff:127.0.0.1")]);
+        assert_eq!(
+            proxies.client_address(ip("127.0.0.1"), &chain),
+            ip("203.0.113.9")
         );
     }
 

@@ -19,7 +19,7 @@ use std::{
 
 use aws_lc_rs::digest::{SHA256, digest};
 
-use crate::auth::{Claims, TokenError};
+use crate::claims::{Claims, TokenError};
 
 /// Entries per table: enough for every client of a busy replica, about
 /// 300 bytes each.

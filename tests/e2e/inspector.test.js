@@ -15,10 +15,10 @@ import { dirname, join } from 'node:path';
 import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { Dev, START_TIMEOUT_MS, failed, freePort, step } from './dev.js';
+import { Dev, START_TIMEOUT_MS, failed, freePort, step as baseStep } from './dev.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const RUN_TIMEOUT_MS = 60_000;
+const RUN_TIMEOUT_MS = 120_000;
 
 let dev;
 let home;
@@ -76,6 +76,9 @@ function inspector(args, env = {}) {
         ...env,
     });
 }
+
+/** npx and the Inspector start slowly on a busy machine: a test may take one run's timeout and more. */
+const step = (name, fn) => baseStep(name, fn, { timeout: RUN_TIMEOUT_MS + 30_000 });
 
 const opened = () => {
     try {

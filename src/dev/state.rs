@@ -112,8 +112,13 @@ impl Store {
             }),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let key = SigningKey::generate()?;
-                self.write(KEY_FILE, key.pkcs8())?;
-                Ok(key)
+                if self.write_new(KEY_FILE, key.pkcs8())? {
+                    Ok(key)
+                } else {
+                    // Another `dev` or `dev token` made one meanwhile: every
+                    // process must sign with the one on disk.
+                    self.key()
+                }
             }
             Err(error) => Err(error).with_context(|| format!("reading {}", path.display())),
         }
@@ -148,14 +153,30 @@ impl Store {
     /// its files 0600).
     fn write(&self, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
         let path = self.dir.join(name);
+        self.staged(name, bytes)?
+            .persist(&path)
+            .with_context(|| format!("writing {}", path.display()))?;
+        restrict(&path, 0o600)
+    }
+
+    /// Creates a file at once unless it exists; whether it was created.
+    fn write_new(&self, name: &str, bytes: &[u8]) -> anyhow::Result<bool> {
+        let path = self.dir.join(name);
+        match self.staged(name, bytes)?.persist_noclobber(&path) {
+            Ok(_) => Ok(true),
+            Err(error) if error.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(error) => Err(error).with_context(|| format!("writing {}", path.display())),
+        }
+    }
+
+    /// `bytes` in a temporary file beside `name`, flushed to disk.
+    fn staged(&self, name: &str, bytes: &[u8]) -> anyhow::Result<tempfile::NamedTempFile> {
         let mut file = tempfile::NamedTempFile::new_in(&self.dir)
             .with_context(|| format!("writing in {}", self.dir.display()))?;
         file.write_all(bytes)
             .and_then(|()| file.as_file().sync_all())
-            .with_context(|| format!("writing {}", path.display()))?;
-        file.persist(&path)
-            .with_context(|| format!("writing {}", path.display()))?;
-        restrict(&path, 0o600)
+            .with_context(|| format!("writing {}", self.dir.join(name).display()))?;
+        Ok(file)
     }
 }
 
@@ -209,6 +230,29 @@ mod tests {
         let reset = Store::open(root.path(), true).unwrap();
         assert!(reset.load().unwrap().last_run.is_none());
         assert_ne!(reset.key().unwrap().kid(), kid);
+    }
+
+    #[test]
+    fn processes_making_the_first_key_at_once_all_sign_with_the_one_on_disk() {
+        let root = tempfile::tempdir().unwrap();
+        let kids: Vec<String> = std::thread::scope(|scope| {
+            let makers: Vec<_> = (0..4)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let store = Store::open(root.path(), false).unwrap();
+                        store.key().unwrap().kid().to_owned()
+                    })
+                })
+                .collect();
+            makers
+                .into_iter()
+                .map(|maker| maker.join().unwrap())
+                .collect()
+        });
+        let on_disk = Store::open(root.path(), false).unwrap().key().unwrap();
+        for kid in kids {
+            assert_eq!(kid, on_disk.kid());
+        }
     }
 
     #[test]

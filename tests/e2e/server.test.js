@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before } from 'node:test';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -21,6 +22,7 @@ import {
     freePort,
     outputPath,
     paths,
+    project,
     step,
     toolText,
 } from './dev.js';
@@ -114,6 +116,8 @@ step('`check` against dev with every token passes every row but https, which war
         '--tool-arguments', JSON.stringify({ title: 'Buy milk' }),
         // The server's own origin, which it allows as a browser origin.
         '--origin', dev.origin,
+        // The answers dev runs with (CONTRACT section 5): the answers-* rows.
+        '--answers', join(project(), '.mcp-oauth/dev/answers.yaml'),
     ];
     const { report, code, output } = await check(args);
     // As a person reads it, for the record.
@@ -148,10 +152,20 @@ step('`check` against dev with every token passes every row but https, which war
         'insufficient-scope',
         'wrong-audience-refused',
     ];
-    for (const id of expected) assert.equal(rows[id], 'pass', `${id}: ${JSON.stringify(report.checks.find((row) => row.id === id))}`);
-    // The rest compare the server with an answers file (`check --answers`), not given here.
-    const others = report.checks.filter((row) => row.id !== 'https' && !expected.includes(row.id));
-    for (const row of others) assert.match(row.id, /^answers-/, JSON.stringify(row));
+    const answers = [
+        'answers-resource',
+        'answers-authorization-server',
+        'answers-resource-known',
+        'answers-scopes-defined',
+        'answers-scopes-advertised',
+        'answers-public-clients',
+        'answers-keys',
+        'answers-audience',
+    ];
+    for (const id of [...expected, ...answers]) {
+        assert.equal(rows[id], 'pass', `${id}: ${JSON.stringify(report.checks.find((row) => row.id === id))}`);
+    }
+    assert.deepEqual(Object.keys(rows).sort(), ['https', ...expected, ...answers].sort());
 });
 
 /** An SDK client connected to the server run against standin.js. */

@@ -2,13 +2,17 @@
 //! per event. Every line of a request carries its `request_id` (in JSON,
 //! under `span`).
 //!
-//! No request can forge or corrupt a line, whoever writes it: JSON escapes
-//! every string, and in text every field value and message is escaped here
-//! (libraries write client values as they are: rmcp logs a JSON-RPC `id`
-//! with `%id`), so a line break, an escape sequence or a NUL from a client
-//! is written as `\n`, `\u{1b}` or `\u{0}`.
+//! No request can forge or corrupt a line, whoever writes it. In text, every
+//! field value and message is escaped here (libraries write client values as
+//! they are: rmcp logs a JSON-RPC `id` with `%id`), so a line break, an
+//! escape sequence or a NUL from a client is written as `\n`, `\u{1b}` or
+//! `\u{0}`. JSON escapes them itself, and the few it leaves (C1 controls,
+//! Unicode's line separators) are escaped on their way out.
 
-use std::fmt::{self, Write as _};
+use std::{
+    fmt::{self, Write as _},
+    io,
+};
 
 use tracing::{Subscriber, field::Field};
 use tracing_subscriber::{
@@ -67,7 +71,7 @@ where
             .flatten_event(true)
             .with_current_span(true)
             .with_span_list(false)
-            .with_writer(writer)
+            .with_writer(EscapeJson(writer))
             .boxed(),
     };
     let layers: Vec<ExtraLayer> = std::iter::once(lines).chain(extra).collect();
@@ -139,6 +143,46 @@ impl fmt::Write for EscapeControls<'_, '_> {
             }
         }
         Ok(())
+    }
+}
+
+/// JSON lines on their way out. serde_json escapes what JSON requires, and
+/// leaves C1 controls, DEL and Unicode's line separators raw inside strings,
+/// where a terminal or a line splitter may still act on them; `\uXXXX` says
+/// the same in JSON. The only raw line break left ends the line.
+struct EscapeJson<W>(W);
+
+impl<'a, W: MakeWriter<'a>> MakeWriter<'a> for EscapeJson<W> {
+    type Writer = EscapeJson<W::Writer>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        EscapeJson(self.0.make_writer())
+    }
+}
+
+impl<W: io::Write> io::Write for EscapeJson<W> {
+    /// tracing-subscriber writes each line whole.
+    fn write(&mut self, line: &[u8]) -> io::Result<usize> {
+        let escape = |c: char| c != '\n' && needs_escape(c);
+        match std::str::from_utf8(line) {
+            Ok(text) if text.contains(escape) => {
+                let mut escaped = String::with_capacity(text.len() + 16);
+                for c in text.chars() {
+                    if escape(c) {
+                        let _ = write!(escaped, "\\u{:04x}", u32::from(c));
+                    } else {
+                        escaped.push(c);
+                    }
+                }
+                self.0.write_all(escaped.as_bytes())?;
+            }
+            _ => self.0.write_all(line)?,
+        }
+        Ok(line.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
     }
 }
 

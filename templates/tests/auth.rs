@@ -503,6 +503,54 @@ async fn repeated_invalid_tokens_from_one_address_get_429() {
     }
 }
 
+/// Correctly signed tokens that fail on their claims come from the
+/// authorization server: their clients must get the 401 that makes them
+/// refresh, however many forgeries their address sent.
+#[tokio::test]
+async fn genuine_but_invalid_tokens_get_401_from_an_address_past_its_limit() {
+    let server = TestServer::start_with(|config| config.stateless = true).await;
+    let limit = server.config.auth_failures_per_minute as usize;
+    let forged = KEYS[1].sign_as(KEYS[0].kid, &claims(""));
+    for _ in 0..limit {
+        let reply = server.list_tools(&forged, None).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+    let reply = server.list_tools(&forged, None).await;
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+
+    let with = |key: &str, value: Value| {
+        let mut claims = claims("");
+        claims[key] = value;
+        KEYS[0].sign(&claims)
+    };
+    let genuine = [
+        ("expired", with("exp", json!(now() - 120))),
+        ("not yet valid", with("nbf", json!(now() + 300))),
+        (
+            "another audience",
+            with("aud", json!("https://other.example.com/mcp")),
+        ),
+        (
+            "another issuer",
+            with("iss", json!("https://evil.scalekit.com")),
+        ),
+    ];
+    let prefix = r#"Bearer error="invalid_token", error_description=""#;
+    // Twice over: they are not counted either.
+    for (case, token) in genuine.iter().chain(&genuine) {
+        let reply = server.list_tools(token, None).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{case}");
+        let challenge = reply.headers["www-authenticate"].to_str().unwrap();
+        assert!(challenge.starts_with(prefix), "{case}: {challenge}");
+    }
+    assert_eq!(
+        server.list_tools(&token(""), None).await.status,
+        StatusCode::OK
+    );
+    let reply = server.list_tools(&forged, None).await;
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
 #[tokio::test]
 async fn foreign_origins_and_hosts_are_refused() {
     let server = TestServer::start_with(|config| {

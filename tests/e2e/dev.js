@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -115,6 +115,18 @@ export function project() {
     return generated;
 }
 
+/**
+ * A copy of the example project with no dev state, for a test that needs the
+ * state directory to itself: every dev run on a project rewrites its
+ * `.mcp-oauth/dev/answers.yaml`, and the other test files run theirs at once.
+ */
+export function projectCopy() {
+    const dir = join(mkdtempSync(join(tmpdir(), 'mcp-oauth-e2e-own-')), 'todo-mcp');
+    process.on('exit', () => rmSync(dirname(dir), { recursive: true, force: true }));
+    cpSync(project(), dir, { recursive: true, filter: (source) => !source.includes('/.mcp-oauth/dev') });
+    return dir;
+}
+
 /** The environment dev builds the project in: the shared target directory, as tests/common/mod.rs builds. */
 function devEnv() {
     const env = {
@@ -136,10 +148,10 @@ export class Dev {
      * @param {object} options
      * @param {string[]} options.flags e.g. `['--approve']`, `['--auth-only']`, `['--token-ttl', '1']`
      */
-    static async start({ flags = ['--approve'] } = {}) {
+    static async start({ flags = ['--approve'], dir = project() } = {}) {
         // Another process may take a port between the probe and dev's bind: try new ones.
         for (let attempt = 1; ; attempt++) {
-            const dev = new Dev(await freePort(), await freePort(), flags);
+            const dev = new Dev(await freePort(), await freePort(), flags, dir);
             try {
                 await dev.ready();
                 return dev;
@@ -150,7 +162,8 @@ export class Dev {
         }
     }
 
-    constructor(port, authPort, flags) {
+    constructor(port, authPort, flags, dir) {
+        this.project = dir;
         this.port = port;
         this.authPort = authPort;
         this.flags = flags;
@@ -163,7 +176,7 @@ export class Dev {
         this.stderr = '';
         this.child = spawn(
             paths.generator,
-            ['dev', project(), '--port', String(port), '--auth-port', String(authPort), ...flags],
+            ['dev', dir, '--port', String(port), '--auth-port', String(authPort), ...flags],
             { env: devEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true },
         );
         running.add(this.child);
@@ -209,7 +222,7 @@ export class Dev {
 
     /** `mcp-oauth-new dev token` for this stand-in. */
     token({ scopes, sub, clientId, expiresIn } = {}) {
-        const args = ['dev', 'token', project(), '--auth-port', String(this.authPort)];
+        const args = ['dev', 'token', this.project, '--auth-port', String(this.authPort)];
         if (scopes !== undefined) args.push('--scopes', scopes.join(','));
         if (sub) args.push('--sub', sub);
         if (clientId) args.push('--client-id', clientId);
@@ -293,8 +306,8 @@ export class RunningServer {
     }
 }
 
-/** dev's signing key for the project, from its state directory (CONTRACT section 6). */
-export function devSigningKey(kid) {
-    const der = readFileSync(join(project(), '.mcp-oauth/dev/signing-key.p8'));
+/** dev's signing key for the project in `dir`, from its state directory (CONTRACT section 6). */
+export function devSigningKey(kid, dir = project()) {
+    const der = readFileSync(join(dir, '.mcp-oauth/dev/signing-key.p8'));
     return { kid, privateKey: createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }) };
 }

@@ -22,7 +22,7 @@ import {
     freePort,
     outputPath,
     paths,
-    project,
+    projectCopy,
     step,
     toolText,
 } from './dev.js';
@@ -40,7 +40,8 @@ const clients = [];
 
 before(
     async () => {
-        dev = await Dev.start({ flags: ['--approve'] });
+        // Its own copy: the answers-* rows read the answers.yaml this dev wrote.
+        dev = await Dev.start({ flags: ['--approve'], dir: projectCopy() });
         // dev built the server: run the same binary against a stand-in that rotates keys.
         const port = await freePort();
         rotation = await new KeyRotationStandIn({
@@ -102,7 +103,7 @@ step('`check <dev URL> --token $(dev token)`, as dev prints it, passes every row
 step('`check` against dev with every token passes every row but https, which warns', async () => {
     const token = dev.token();
     // A token dev's own key signed for another audience, as no dev command would issue.
-    const wrongAudience = signJwt(devSigningKey(header(token).kid), {
+    const wrongAudience = signJwt(devSigningKey(header(token).kid, dev.project), {
         ...claims(token),
         aud: ['res_someone_else', 'https://elsewhere.example/mcp'],
     });
@@ -117,7 +118,7 @@ step('`check` against dev with every token passes every row but https, which war
         // The server's own origin, which it allows as a browser origin.
         '--origin', dev.origin,
         // The answers dev runs with (CONTRACT section 5): the answers-* rows.
-        '--answers', join(project(), '.mcp-oauth/dev/answers.yaml'),
+        '--answers', join(dev.project, '.mcp-oauth/dev/answers.yaml'),
     ];
     const { report, code, output } = await check(args);
     // As a person reads it, for the record.

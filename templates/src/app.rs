@@ -35,8 +35,6 @@ use crate::{
     tools::Tools,
 };
 
-/// Requests whose headers add up to more are refused with 431.
-const MAX_HEADER_BYTES: usize = 32 * 1024;
 const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 
 /// The router, the token that ends open MCP sessions and streams at
@@ -52,6 +50,7 @@ pub struct App {
 pub struct Limits {
     pub max_connections: usize,
     pub header_timeout: std::time::Duration,
+    pub write_timeout: std::time::Duration,
 }
 
 /// Why the server cannot be built; start-up stops with it.
@@ -125,7 +124,6 @@ pub fn build(config: &Config) -> Result<App, BuildError> {
         .route("/readyz", get(move || ready(keys.clone())))
         .merge(mcp)
         .fallback(|| async { json_error(StatusCode::NOT_FOUND, "not_found", "Not found") })
-        .layer(middleware::from_fn(limit_headers))
         .layer(middleware::from_fn_with_state(context, request::context));
     Ok(App {
         router,
@@ -133,6 +131,7 @@ pub fn build(config: &Config) -> Result<App, BuildError> {
         limits: Limits {
             max_connections: config.max_connections,
             header_timeout: config.header_timeout,
+            write_timeout: config.write_timeout,
         },
     })
 }
@@ -246,27 +245,4 @@ fn mcp_cors(origins: &[String]) -> CorsLayer {
             HeaderName::from_static("last-event-id"),
         ])
         .expose_headers([WWW_AUTHENTICATE, HeaderName::from_static("mcp-session-id")])
-}
-
-/// Middleware: 431 for oversized headers, well below hyper's own limit.
-async fn limit_headers(request: Request, next: Next) -> Response {
-    let size: usize = request
-        .headers()
-        .iter()
-        .map(|(name, value)| name.as_str().len() + value.len())
-        .sum();
-    if size > MAX_HEADER_BYTES {
-        tracing::warn!(
-            status = 431,
-            reason = "headers too large",
-            size,
-            "request refused"
-        );
-        return json_error(
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "request_header_fields_too_large",
-            "The request headers are too large",
-        );
-    }
-    next.run(request).await
 }

@@ -1,12 +1,10 @@
-//! Checks on MCP messages before rmcp sees them: per-tool scopes and session ownership.
+//! Checks on MCP messages before rmcp sees them: per-tool scopes, session
+//! ownership and caps, and what a message may cost to read.
 
-use std::{
-    borrow::Cow,
-    collections::HashMap,
-    fmt,
-    sync::{Arc, Mutex},
-    time::{Duration, Instant},
-};
+mod sessions;
+mod values;
+
+use std::{borrow::Cow, fmt, sync::Arc, time::Duration};
 
 use axum::{
     body::{Body, Bytes},
@@ -18,47 +16,41 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use rmcp::transport::streamable_http_server::session::local::SessionConfig;
 use serde::{
     Deserialize, Deserializer,
     de::{self, IgnoredAny, MapAccess, Visitor},
 };
 use serde_json::Value;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tracing::Instrument as _;
 
 use crate::{auth::Challenge, claims::Claims, config::Config, error::json_error, metrics, scopes};
+use sessions::{Full, Sessions};
 
 /// Largest request body accepted on the MCP endpoint.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// A message with more JSON values is refused before rmcp parses it into a
+/// tree, which costs about 150 bytes a value.
+pub const MAX_JSON_VALUES: usize = 10_000;
+/// Bodies up to this size (most MCP messages) are read at once; each
+/// connection holds at most one.
+pub const SMALL_BODY_BYTES: usize = 16 * 1024;
+/// Larger bodies held at once, with what rmcp makes of them: such a body
+/// takes its declared length from this budget before it is read (1 MiB when
+/// it declares none) and gives it back once rmcp has answered. Past it,
+/// large bodies wait, unread, while small ones go on, so memory stays
+/// bounded whatever clients send.
+pub const BODY_BUDGET_BYTES: usize = 8 * MAX_BODY_BYTES;
 const SESSION_ID: &str = "mcp-session-id";
-/// rmcp closes idle sessions after its keep-alive; owners idle for twice that are forgotten.
-const OWNER_IDLE_LIMIT: Duration =
-    Duration::from_secs(2 * SessionConfig::DEFAULT_KEEP_ALIVE.as_secs());
 
 /// State of the gate middleware.
 pub struct Gate {
     challenge: Arc<Challenge>,
     stateless: bool,
-    max_sessions_per_principal: usize,
     body_timeout: Duration,
-    owners: Mutex<Owners>,
-}
-
-#[derive(Default)]
-struct Owners {
-    by_session: HashMap<String, Owner>,
-    last_pruned: Option<Instant>,
-}
-
-struct Owner {
-    sub: String,
-    client_id: Option<String>,
-    last_seen: Instant,
-}
-
-impl Owner {
-    fn is(&self, claims: &Claims) -> bool {
-        self.sub == claims.sub && self.client_id == claims.client_id
-    }
+    sessions: Arc<Sessions>,
+    /// [`BODY_BUDGET_BYTES`], a permit a byte.
+    bodies: Arc<Semaphore>,
 }
 
 impl Gate {
@@ -66,61 +58,13 @@ impl Gate {
         Self {
             challenge,
             stateless: config.stateless,
-            max_sessions_per_principal: config.max_sessions_per_principal,
             body_timeout: config.body_timeout,
-            owners: Mutex::default(),
+            sessions: Arc::new(Sessions::new(
+                config.max_sessions_per_principal,
+                config.max_sessions,
+            )),
+            bodies: Arc::new(Semaphore::new(BODY_BUDGET_BYTES)),
         }
-    }
-
-    /// The open sessions of `claims`' principal (idle ones past the limit
-    /// no longer count).
-    fn sessions_of(&self, claims: &Claims) -> usize {
-        let owners = self.owners.lock().unwrap_or_else(|e| e.into_inner());
-        owners
-            .by_session
-            .values()
-            .filter(|owner| owner.is(claims) && owner.last_seen.elapsed() < OWNER_IDLE_LIMIT)
-            .count()
-    }
-
-    /// Whether `session` was created by the caller; refreshes its idle time.
-    fn owned_by(&self, session: &str, claims: &Claims) -> bool {
-        let mut owners = self.owners.lock().unwrap_or_else(|e| e.into_inner());
-        match owners.by_session.get_mut(session) {
-            Some(owner) if owner.is(claims) => {
-                owner.last_seen = Instant::now();
-                true
-            }
-            _ => false,
-        }
-    }
-
-    fn record_owner(&self, session: &str, claims: &Claims) {
-        let mut owners = self.owners.lock().unwrap_or_else(|e| e.into_inner());
-        if owners
-            .last_pruned
-            .is_none_or(|at| at.elapsed() > OWNER_IDLE_LIMIT / 10)
-        {
-            owners
-                .by_session
-                .retain(|_, owner| owner.last_seen.elapsed() < OWNER_IDLE_LIMIT);
-            owners.last_pruned = Some(Instant::now());
-        }
-        owners.by_session.insert(
-            session.to_owned(),
-            Owner {
-                sub: claims.sub.clone(),
-                client_id: claims.client_id.clone(),
-                last_seen: Instant::now(),
-            },
-        );
-        metrics::sessions_active(owners.by_session.len());
-    }
-
-    fn forget(&self, session: &str) {
-        let mut owners = self.owners.lock().unwrap_or_else(|e| e.into_inner());
-        owners.by_session.remove(session);
-        metrics::sessions_active(owners.by_session.len());
     }
 }
 
@@ -175,7 +119,8 @@ impl<'de> Deserialize<'de> for ToolCallParams {
 }
 
 /// Middleware, after [`crate::auth::require_bearer`]: refuses tool calls the
-/// token's scopes do not allow and requests on another principal's session.
+/// token's scopes do not allow, requests on another principal's session,
+/// sessions past their caps, and messages too costly to read.
 pub async fn check_message(
     State(gate): State<Arc<Gate>>,
     request: Request,
@@ -196,46 +141,84 @@ pub async fn check_message(
         .map(str::to_owned);
     if let Some(session) = &session
         && !gate.stateless
-        && !gate.owned_by(session, &claims)
+        && !gate.sessions.owned_by(session, &claims)
     {
         tracing::warn!(sub = claims.sub.as_str(), client_id = ?claims.client_id, status = 404, reason = "session of another principal or unknown", "request refused");
         return session_not_found();
     }
 
-    let is_delete = request.method() == Method::DELETE;
-    let request = if request.method() == Method::POST {
+    let method = request.method().clone();
+    // The body's share of the budget is held until rmcp has answered: what
+    // it parsed of the body is gone by then.
+    let (request, _budget) = if method == Method::POST {
         match check_post(&gate, &claims, request).await {
-            Ok((
-                request,
-                Inspected {
-                    initialize: true, ..
-                },
-            )) if session.is_none()
-                && !gate.stateless
-                && gate.sessions_of(&claims) >= gate.max_sessions_per_principal =>
+            Ok((request, inspected, budget))
+                if inspected.initialize && session.is_none() && !gate.stateless =>
             {
-                drop(request);
-                tracing::warn!(sub = claims.sub.as_str(), client_id = ?claims.client_id, status = 429, reason = "too many sessions", "request refused");
-                return too_many_sessions(gate.max_sessions_per_principal);
+                return open_session(&gate, &claims, request, next, budget).await;
             }
-            Ok((request, _)) => request,
+            Ok((request, _, budget)) => (request, budget),
             Err(response) => return response,
         }
     } else {
-        request
+        (request, None)
     };
 
     let response = next.run(request).await;
-    match (&session, response.headers().get(SESSION_ID)) {
-        (None, Some(created)) => {
-            if let Ok(created) = created.to_str() {
-                gate.record_owner(created, &claims);
-            }
+    if let Some(session) = &session
+        && !gate.stateless
+    {
+        let closed = method == Method::DELETE && response.status().is_success();
+        // rmcp closed it on its own (idle, or shut down).
+        let unknown = response.status() == StatusCode::NOT_FOUND;
+        if closed || unknown {
+            gate.sessions.forget(session);
         }
-        (Some(session), _) if is_delete && response.status().is_success() => gate.forget(session),
-        _ => {}
     }
     response
+}
+
+/// Lets an `initialize` through to rmcp if both session caps have room,
+/// taking that room first, and records who owns the session rmcp creates.
+async fn open_session(
+    gate: &Gate,
+    claims: &Claims,
+    request: Request,
+    next: Next,
+    budget: Option<OwnedSemaphorePermit>,
+) -> Response {
+    let reservation = match gate.sessions.reserve(claims) {
+        Ok(reservation) => reservation,
+        Err(full) => {
+            let response = too_many_sessions(full);
+            tracing::warn!(sub = claims.sub.as_str(), client_id = ?claims.client_id, status = response.status().as_u16(), reason = "too many sessions", "request refused");
+            return response;
+        }
+    };
+    // rmcp creates the session before it answers. On a task of its own,
+    // the exchange runs to the end even if the client hangs up, so the
+    // session is counted whatever becomes of this request.
+    let exchange = async move {
+        let response = next.run(request).await;
+        drop(budget);
+        if let Some(created) = response
+            .headers()
+            .get(SESSION_ID)
+            .and_then(|value| value.to_str().ok())
+        {
+            reservation.created(created);
+        }
+        response
+    };
+    tokio::spawn(exchange.in_current_span())
+        .await
+        .unwrap_or_else(|_| {
+            json_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "The session could not be opened",
+            )
+        })
 }
 
 /// What the gate read in a message.
@@ -247,13 +230,14 @@ struct Inspected {
     tool_call: Option<(Value, String)>,
 }
 
-/// Reads the body (size-limited, and within the body timeout) and checks a
-/// `tools/call` against the tool's scopes.
+/// Reads the body (size-limited, within the body budget and the body
+/// timeout) and checks a `tools/call` against the tool's scopes. Returns
+/// the share of the budget a large body holds.
 async fn check_post(
     gate: &Gate,
     claims: &Claims,
     request: Request,
-) -> Result<(Request, Inspected), Response> {
+) -> Result<(Request, Inspected, Option<OwnedSemaphorePermit>), Response> {
     let declared_length = request
         .headers()
         .get(CONTENT_LENGTH)
@@ -262,16 +246,27 @@ async fn check_post(
     if declared_length.is_some_and(|length| length > MAX_BODY_BYTES) {
         return Err(body_too_large());
     }
-    let (parts, body) = request.into_parts();
     // A client that sends its body slowly is cut off, so it cannot hold a
-    // connection and a task open.
-    let bytes = tokio::time::timeout(
-        gate.body_timeout,
-        axum::body::to_bytes(body, MAX_BODY_BYTES),
-    )
-    .await
-    .map_err(|_| body_timeout())?
-    .map_err(|_| body_too_large())?;
+    // connection, a task and its share of the budget; the wait for that
+    // share counts in the same time.
+    let deadline = tokio::time::Instant::now() + gate.body_timeout;
+    let budget = match declared_length {
+        Some(length) if length <= SMALL_BODY_BYTES => None,
+        large => {
+            let share = large.unwrap_or(MAX_BODY_BYTES) as u32;
+            let wait = gate.bodies.clone().acquire_many_owned(share);
+            let permit = tokio::time::timeout_at(deadline, wait)
+                .await
+                .map_err(|_| busy())?
+                .expect("the body budget is never closed");
+            Some(permit)
+        }
+    };
+    let (parts, body) = request.into_parts();
+    let bytes = tokio::time::timeout_at(deadline, axum::body::to_bytes(body, MAX_BODY_BYTES))
+        .await
+        .map_err(|_| body_timeout())?
+        .map_err(|_| body_too_large())?;
 
     let inspected = inspect(&bytes).map_err(|(code, message)| jsonrpc_error(code, message))?;
     if let Some((id, tool)) = &inspected.tool_call {
@@ -289,7 +284,11 @@ async fn check_post(
             return Err(gate.challenge.insufficient_scope(required, &description));
         }
     }
-    Ok((Request::from_parts(parts, Body::from(bytes)), inspected))
+    Ok((
+        Request::from_parts(parts, Body::from(bytes)),
+        inspected,
+        budget,
+    ))
 }
 
 /// What the gate needs of a message. A body the gate cannot read is refused
@@ -298,6 +297,10 @@ fn inspect(body: &Bytes) -> Result<Inspected, (i64, &'static str)> {
     if body.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'[') {
         return Err((-32600, "Batch requests are not supported"));
     }
+    values::at_most(body, MAX_JSON_VALUES).map_err(|uncounted| match uncounted {
+        values::Uncounted::TooMany => (-32600, "The message holds more than 10000 JSON values"),
+        values::Uncounted::Invalid => (-32700, "Parse error"),
+    })?;
     let message: Message<'_> = serde_json::from_slice(body).map_err(|_| (-32700, "Parse error"))?;
     match message.method.as_deref() {
         Some("initialize") => Ok(Inspected {
@@ -344,15 +347,30 @@ fn body_timeout() -> Response {
     )
 }
 
-fn too_many_sessions(limit: usize) -> Response {
+fn busy() -> Response {
     json_error(
-        StatusCode::TOO_MANY_REQUESTS,
-        "too_many_sessions",
-        &format!(
-            "This client already holds {limit} open MCP sessions; reuse one or close one \
-             (DELETE) before opening another"
-        ),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "busy",
+        "The server is reading as many large request bodies as it can hold; try again",
     )
+}
+
+fn too_many_sessions(full: Full) -> Response {
+    match full {
+        Full::Principal(limit) => json_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_sessions",
+            &format!(
+                "This client already holds {limit} open MCP sessions; reuse one or close one \
+                 (DELETE) before opening another"
+            ),
+        ),
+        Full::Server(limit) => json_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_sessions",
+            &format!("The server holds its maximum of {limit} open MCP sessions; try again later"),
+        ),
+    }
 }
 
 fn body_too_large() -> Response {

@@ -44,8 +44,10 @@ fn environment_variables_override_the_answers() {
         ("MCP_AUTH_FAILURES_PER_MINUTE", "5"),
         ("MCP_MAX_CONNECTIONS", "64"),
         ("MCP_MAX_SESSIONS_PER_PRINCIPAL", "7"),
+        ("MCP_MAX_SESSIONS", "70"),
         ("MCP_HEADER_TIMEOUT_SECS", "3"),
         ("MCP_BODY_TIMEOUT_SECS", "4"),
+        ("MCP_WRITE_TIMEOUT_SECS", "5"),
         ("MCP_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7"),
     ])
     .unwrap();
@@ -70,8 +72,10 @@ fn environment_variables_override_the_answers() {
     assert_eq!(config.auth_failures_per_minute, 5);
     assert_eq!(config.max_connections, 64);
     assert_eq!(config.max_sessions_per_principal, 7);
+    assert_eq!(config.max_sessions, 70);
     assert_eq!(config.header_timeout.as_secs(), 3);
     assert_eq!(config.body_timeout.as_secs(), 4);
+    assert_eq!(config.write_timeout.as_secs(), 5);
     let proxies: Vec<String> = config
         .trusted_proxies
         .iter()
@@ -93,8 +97,10 @@ fn a_bad_value_names_its_variable() {
         ("MCP_AUTH_FAILURES_PER_MINUTE", "0"),
         ("MCP_MAX_CONNECTIONS", "many"),
         ("MCP_MAX_SESSIONS_PER_PRINCIPAL", "-1"),
+        ("MCP_MAX_SESSIONS", "0"),
         ("MCP_HEADER_TIMEOUT_SECS", "1.5"),
         ("MCP_BODY_TIMEOUT_SECS", "100000"),
+        ("MCP_WRITE_TIMEOUT_SECS", "soon"),
         ("MCP_TRUSTED_PROXIES", "10.0.0.0/33"),
     ];
     for (variable, value) in cases {

@@ -29,9 +29,14 @@ use sessions::{Full, Sessions};
 
 /// Largest request body accepted on the MCP endpoint.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-/// A message with more JSON values is refused before rmcp parses it into a
-/// tree, which costs about 150 bytes a value.
+/// A message with more JSON values is refused before rmcp parses it into a tree.
 pub const MAX_JSON_VALUES: usize = 10_000;
+/// JSON values in the messages rmcp holds at once, at about 200 bytes each
+/// in its trees (measured: one message of 524,000 values took 99 MiB): five
+/// messages at the value limit, or hundreds of ordinary ones. A message
+/// takes its count, once counted, and gives it back once rmcp has answered;
+/// past it, messages wait.
+pub const VALUE_BUDGET: usize = 5 * MAX_JSON_VALUES;
 /// Bodies up to this size (most MCP messages) are read at once; each
 /// connection holds at most one.
 pub const SMALL_BODY_BYTES: usize = 16 * 1024;
@@ -51,6 +56,14 @@ pub struct Gate {
     sessions: Arc<Sessions>,
     /// [`BODY_BUDGET_BYTES`], a permit a byte.
     bodies: Arc<Semaphore>,
+    /// [`VALUE_BUDGET`], a permit a value.
+    values: Arc<Semaphore>,
+}
+
+/// What a message holds of the budgets until rmcp has answered it.
+struct Held {
+    _body: Option<OwnedSemaphorePermit>,
+    _values: OwnedSemaphorePermit,
 }
 
 impl Gate {
@@ -64,6 +77,7 @@ impl Gate {
                 config.max_sessions,
             )),
             bodies: Arc::new(Semaphore::new(BODY_BUDGET_BYTES)),
+            values: Arc::new(Semaphore::new(VALUE_BUDGET)),
         }
     }
 }
@@ -148,16 +162,16 @@ pub async fn check_message(
     }
 
     let method = request.method().clone();
-    // The body's share of the budget is held until rmcp has answered: what
-    // it parsed of the body is gone by then.
-    let (request, _budget) = if method == Method::POST {
+    // The message's share of the budgets is held until rmcp has answered:
+    // what it parsed of the body is gone by then.
+    let (request, _held) = if method == Method::POST {
         match check_post(&gate, &claims, request).await {
-            Ok((request, inspected, budget))
+            Ok((request, inspected, held))
                 if inspected.initialize && session.is_none() && !gate.stateless =>
             {
-                return open_session(&gate, &claims, request, next, budget).await;
+                return open_session(&gate, &claims, request, next, held).await;
             }
-            Ok((request, _, budget)) => (request, budget),
+            Ok((request, _, held)) => (request, Some(held)),
             Err(response) => return response,
         }
     } else {
@@ -185,7 +199,7 @@ async fn open_session(
     claims: &Claims,
     request: Request,
     next: Next,
-    budget: Option<OwnedSemaphorePermit>,
+    held: Held,
 ) -> Response {
     let reservation = match gate.sessions.reserve(claims) {
         Ok(reservation) => reservation,
@@ -200,7 +214,7 @@ async fn open_session(
     // session is counted whatever becomes of this request.
     let exchange = async move {
         let response = next.run(request).await;
-        drop(budget);
+        drop(held);
         if let Some(created) = response
             .headers()
             .get(SESSION_ID)
@@ -230,14 +244,14 @@ struct Inspected {
     tool_call: Option<(Value, String)>,
 }
 
-/// Reads the body (size-limited, within the body budget and the body
-/// timeout) and checks a `tools/call` against the tool's scopes. Returns
-/// the share of the budget a large body holds.
+/// Reads the body (size-limited, within the budgets and the body timeout),
+/// counts its values and checks a `tools/call` against the tool's scopes.
+/// Returns what the message holds of the budgets.
 async fn check_post(
     gate: &Gate,
     claims: &Claims,
     request: Request,
-) -> Result<(Request, Inspected, Option<OwnedSemaphorePermit>), Response> {
+) -> Result<(Request, Inspected, Held), Response> {
     let declared_length = request
         .headers()
         .get(CONTENT_LENGTH)
@@ -268,6 +282,21 @@ async fn check_post(
         .map_err(|_| body_timeout())?
         .map_err(|_| body_too_large())?;
 
+    let counted = values::count(&bytes, MAX_JSON_VALUES).map_err(|uncounted| match uncounted {
+        values::Uncounted::TooMany => {
+            jsonrpc_error(-32600, "The message holds more than 10000 JSON values")
+        }
+        values::Uncounted::Invalid => jsonrpc_error(-32700, "Parse error"),
+    })?;
+    let wait = gate.values.clone().acquire_many_owned(counted as u32);
+    let held = Held {
+        _body: budget,
+        _values: tokio::time::timeout_at(deadline, wait)
+            .await
+            .map_err(|_| busy())?
+            .expect("the value budget is never closed"),
+    };
+
     let inspected = inspect(&bytes).map_err(|(code, message)| jsonrpc_error(code, message))?;
     if let Some((id, tool)) = &inspected.tool_call {
         // Fail closed: a tool the scope table does not hold never runs,
@@ -287,7 +316,7 @@ async fn check_post(
     Ok((
         Request::from_parts(parts, Body::from(bytes)),
         inspected,
-        budget,
+        held,
     ))
 }
 
@@ -297,10 +326,6 @@ fn inspect(body: &Bytes) -> Result<Inspected, (i64, &'static str)> {
     if body.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'[') {
         return Err((-32600, "Batch requests are not supported"));
     }
-    values::at_most(body, MAX_JSON_VALUES).map_err(|uncounted| match uncounted {
-        values::Uncounted::TooMany => (-32600, "The message holds more than 10000 JSON values"),
-        values::Uncounted::Invalid => (-32700, "Parse error"),
-    })?;
     let message: Message<'_> = serde_json::from_slice(body).map_err(|_| (-32700, "Parse error"))?;
     match message.method.as_deref() {
         Some("initialize") => Ok(Inspected {
@@ -351,7 +376,7 @@ fn busy() -> Response {
     json_error(
         StatusCode::SERVICE_UNAVAILABLE,
         "busy",
-        "The server is reading as many large request bodies as it can hold; try again",
+        "The server holds as many messages as it can; try again",
     )
 }
 

@@ -16,14 +16,15 @@ pub enum Uncounted {
     Invalid,
 }
 
-/// Checks that `body` is one JSON value holding at most `limit` values,
-/// itself included (an object or array is one, and so is each of its members).
-pub fn at_most(body: &[u8], limit: usize) -> Result<(), Uncounted> {
+/// The values in `body`, which must be one JSON value, itself included (an
+/// object or array is one, and so is each of its members); at most `limit`.
+pub fn count(body: &[u8], limit: usize) -> Result<usize, Uncounted> {
     let seen = Cell::new(0);
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     Count { seen: &seen, limit }
         .deserialize(&mut deserializer)
         .and_then(|()| deserializer.end())
+        .map(|()| seen.get())
         .map_err(|_| {
             if seen.get() > limit {
                 Uncounted::TooMany
@@ -112,14 +113,14 @@ mod tests {
     fn every_value_counts_containers_included() {
         let message = br#"{"a":[1,2.5,"x",null,true,{"b":{}}],"c":-3}"#;
         // The object, the array and its 6 members, `b`'s object, and `c`.
-        assert_eq!(at_most(message, 10), Ok(()));
-        assert_eq!(at_most(message, 9), Err(Uncounted::TooMany));
+        assert_eq!(count(message, 10), Ok(10));
+        assert_eq!(count(message, 9), Err(Uncounted::TooMany));
     }
 
     #[test]
     fn what_is_not_one_json_value_is_invalid_not_too_many() {
         for body in [&b"{"[..], b"{} {}", b"[1,]", b"", b"{\"a\":1}x"] {
-            assert_eq!(at_most(body, 10), Err(Uncounted::Invalid), "{body:?}");
+            assert_eq!(count(body, 10), Err(Uncounted::Invalid), "{body:?}");
         }
     }
 
@@ -128,6 +129,6 @@ mod tests {
         let mut body = b"[0".to_vec();
         body.extend(b",0".repeat(500_000));
         body.push(b']');
-        assert_eq!(at_most(&body, 10_000), Err(Uncounted::TooMany));
+        assert_eq!(count(&body, 10_000), Err(Uncounted::TooMany));
     }
 }

@@ -1,4 +1,4 @@
-// Runs the end-to-end suite's Scalekit stand-in (tests/e2e/standin.js) on its
+// Runs the end-to-end suite's key stand-in (tests/e2e/standin.js) on its
 // own, for the bench/ scripts: it serves the signing keys at /keys on
 // 127.0.0.1 and prints one JSON line with its URL and three tokens it minted,
 // then runs until SIGTERM or SIGINT. The stand-in uses only Node's standard
@@ -16,7 +16,8 @@
 
 import { renameSync, writeFileSync } from 'node:fs';
 
-import { ScalekitStandIn, signJwt, signingKey } from '../tests/e2e/standin.js';
+import { signJwt, signingKey } from '../tests/e2e/jwt.js';
+import { KeyRotationStandIn } from '../tests/e2e/standin.js';
 
 const [resourceId, tokensFile, ...subjects] = process.argv.slice(2);
 if (!resourceId) {
@@ -24,11 +25,21 @@ if (!resourceId) {
     process.exit(2);
 }
 
-const standIn = await new ScalekitStandIn({ resourceId, scopes: ['todo:read', 'todo:write'] }).start();
+const standIn = await new KeyRotationStandIn({ resourceId }).start();
+const now = () => Math.floor(Date.now() / 1000);
+// Claims of a valid access token as Scalekit writes them; `overrides` replace or add claims.
+const claims = (overrides) => ({
+    iss: `${standIn.url}/resources/${resourceId}`,
+    aud: [resourceId],
+    sub: 'user-e2e',
+    client_id: 'client-e2e',
+    iat: now(),
+    ...overrides,
+});
 // An hour: longer than any run, so no token expires under load.
 const exp = Math.floor(Date.now() / 1000) + 3600;
 // Scalekit's spelling (`scopes`, an array), as the stand-in's token endpoint writes it.
-const readClaims = standIn.claims({ scopes: ['todo:read'], exp });
+const readClaims = claims({ scopes: ['todo:read'], exp });
 const servedKey = standIn.served[0];
 // A token with `key`'s kid and `claims`, signed by a key /keys never serves:
 // the key lookup succeeds and the signature check fails, so a server pays for
@@ -49,7 +60,7 @@ console.log(
         url: standIn.url,
         readToken: signJwt(servedKey, readClaims),
         // Valid signature, issuer and audience, but no scope: tools/call list_todos gets 403.
-        noScopeToken: standIn.token({ scopes: [], exp }),
+        noScopeToken: signJwt(servedKey, claims({ scopes: [], exp })),
         forgedToken: forge(servedKey, readClaims),
     }),
 );
@@ -57,9 +68,9 @@ console.log(
 // The TOKENS_FILE lines for `key`. Written whole under another name and
 // renamed, so a reader never sees half a file; readable by this user only.
 function writeTokens(path, key) {
-    const lines = subjects.map((sub) => `read:${sub} ${signJwt(key, standIn.claims({ sub, scopes: ['todo:read'], exp }))}`);
-    lines.push(`no_scope ${signJwt(key, standIn.claims({ scopes: [], exp }))}`);
-    lines.push(`forged ${forge(key, standIn.claims({ scopes: ['todo:read'], exp }))}`);
+    const lines = subjects.map((sub) => `read:${sub} ${signJwt(key, claims({ sub, scopes: ['todo:read'], exp }))}`);
+    lines.push(`no_scope ${signJwt(key, claims({ scopes: [], exp }))}`);
+    lines.push(`forged ${forge(key, claims({ scopes: ['todo:read'], exp }))}`);
     writeFileSync(`${path}.tmp`, `${lines.join('\n')}\n`, { mode: 0o600 });
     renameSync(`${path}.tmp`, path);
 }

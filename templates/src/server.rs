@@ -5,6 +5,7 @@ use std::{
     convert::Infallible,
     future::{Future, poll_fn},
     io,
+    net::SocketAddr,
     pin::Pin,
     sync::{Arc, Mutex},
     task::{Context, Poll},
@@ -113,7 +114,7 @@ pub async fn run(
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(error) = connection.await {
-                tracing::debug!(%error, "connection ended with an error");
+                log_connection_error(&error, peer);
             }
             drop(permit);
         });
@@ -121,6 +122,23 @@ pub async fn run(
     shutdown.cancel();
     graceful.shutdown().await;
     Ok(())
+}
+
+/// What ended a connection early. The two refusals that never reach the
+/// router, headers too large and a client that does not read, are logged
+/// like the router's refusals; the rest (a client that hung up, say) only
+/// at debug level.
+fn log_connection_error(error: &hyper::Error, peer: SocketAddr) {
+    let stalled = std::error::Error::source(error)
+        .and_then(|source| source.downcast_ref::<io::Error>())
+        .is_some_and(|source| source.kind() == io::ErrorKind::TimedOut);
+    if error.is_parse_too_large() {
+        tracing::warn!(status = 431, reason = "headers too large", %peer, "request refused");
+    } else if stalled {
+        tracing::warn!(reason = "the client does not read its response", %peer, "connection closed");
+    } else {
+        tracing::debug!(%error, %peer, "connection ended with an error");
+    }
 }
 
 /// Runs `router` on `request`, then deals with what it left of the body.

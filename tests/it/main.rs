@@ -12,6 +12,7 @@ mod cli;
 mod dev;
 mod keyed_merge;
 mod layout;
+mod loopback;
 mod project_ci;
 mod prompt;
 mod properties;

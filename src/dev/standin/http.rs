@@ -46,17 +46,22 @@ impl Req {
         Params::parse(self.query.as_bytes())
     }
 
-    /// The body as `application/x-www-form-urlencoded` parameters.
-    pub fn form(&self) -> Result<Params, Reply> {
-        let media = self.header("content-type").map(|value| {
+    /// Whether the body is of this media type (`Content-Type`, parameters
+    /// such as `charset` aside).
+    pub fn is(&self, media_type: &str) -> bool {
+        self.header("content-type").is_some_and(|value| {
             value
                 .split(';')
                 .next()
                 .unwrap_or("")
                 .trim()
-                .to_ascii_lowercase()
-        });
-        if media.as_deref() != Some("application/x-www-form-urlencoded") {
+                .eq_ignore_ascii_case(media_type)
+        })
+    }
+
+    /// The body as `application/x-www-form-urlencoded` parameters.
+    pub fn form(&self) -> Result<Params, Reply> {
+        if !self.is("application/x-www-form-urlencoded") {
             return Err(Reply::oauth_error(
                 400,
                 "invalid_request",

@@ -14,15 +14,7 @@ const GRANT_TYPES: [&str; 2] = ["authorization_code", "refresh_token"];
 
 /// `POST .../clients:register`.
 pub fn register(shared: &Shared, req: &Req) -> Reply {
-    let media = req.header("content-type").map(|value| {
-        value
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase()
-    });
-    if media.as_deref() != Some("application/json") {
+    if !req.is("application/json") {
         return invalid_metadata("the body must be a JSON object (Content-Type: application/json)");
     }
     let Ok(Value::Object(metadata)) = serde_json::from_slice::<Value>(&req.body) else {

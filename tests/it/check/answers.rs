@@ -9,6 +9,8 @@ use mcp_oauth_new::dev::standin::{self, Audience, Config, Standin};
 use mcp_oauth_new::dev::state::{Grant, Store};
 use tempfile::TempDir;
 
+use crate::loopback::{Answer, Loopback};
+
 use super::*;
 
 const RESOURCE_ID: &str = "res_1234567890";
@@ -16,55 +18,34 @@ const SCOPES: [&str; 2] = ["todo:read", "todo:write"];
 
 /// A server answering fixed JSON documents by path, and 401 elsewhere.
 struct Documents {
-    server: Arc<Server>,
-    thread: Option<JoinHandle<()>>,
-    base: String,
+    server: Loopback,
     documents: Arc<Mutex<HashMap<String, Value>>>,
 }
 
 impl Documents {
     fn start() -> Documents {
-        let server = Arc::new(Server::http("127.0.0.1:0").unwrap());
-        let base = format!(
-            "http://127.0.0.1:{}",
-            server.server_addr().to_ip().unwrap().port()
-        );
         let documents: Arc<Mutex<HashMap<String, Value>>> = Arc::default();
-        let thread = {
-            let (server, documents) = (server.clone(), documents.clone());
-            thread::spawn(move || {
-                while let Ok(request) = server.recv() {
-                    let found = documents.lock().unwrap().get(request.url()).cloned();
-                    let response = match found {
-                        Some(document) => json_response(200, &document),
-                        None => json_response(401, &json!({})).with_header(header(
-                            "WWW-Authenticate",
-                            "Bearer resource_metadata=\"/.well-known/oauth-protected-resource/mcp\"",
-                        )),
-                    };
-                    let _ = request.respond(response);
-                }
-            })
-        };
-        Documents {
-            server,
-            thread: Some(thread),
-            base,
-            documents,
-        }
+        let served = documents.clone();
+        let server = Loopback::start(move |_, path| match served.lock().unwrap().get(path) {
+            Some(document) => Answer::json(200, document.to_string()),
+            None => {
+                let mut refusal = Answer::json(401, "{}");
+                refusal.headers.push((
+                    "WWW-Authenticate",
+                    "Bearer resource_metadata=\"/.well-known/oauth-protected-resource/mcp\"".into(),
+                ));
+                refusal
+            }
+        });
+        Documents { server, documents }
+    }
+
+    fn base(&self) -> &str {
+        &self.server.base
     }
 
     fn serve(&self, path: &str, document: Value) {
         self.documents.lock().unwrap().insert(path.into(), document);
-    }
-}
-
-impl Drop for Documents {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 
@@ -80,7 +61,7 @@ impl Setup {
     /// A resource server in front of a stand-in configured by `config`.
     fn new(config: impl FnOnce(&mut Config)) -> Setup {
         let resource = Documents::start();
-        let endpoint = format!("{}/mcp", resource.base);
+        let endpoint = format!("{}/mcp", resource.base());
         let mut standin_config = Config {
             resource_id: RESOURCE_ID.into(),
             resource: endpoint.clone(),
@@ -155,7 +136,7 @@ impl Setup {
         expected: &Expected,
         token: Option<Secret>,
     ) -> BTreeMap<String, (Status, String)> {
-        let mut options = options(&format!("{}/mcp", self.resource.base));
+        let mut options = options(&format!("{}/mcp", self.resource.base()));
         options.token = token;
         options.wrong_audience_token = None;
         options.limited_token = None;
@@ -280,7 +261,7 @@ fn a_key_set_without_rs256_keys_fails() {
         json!({"keys": [{"kty": "EC", "crv": "P-256", "alg": "ES256", "x": "AA", "y": "AA"}]}),
     );
     let mut expected = setup.expected.clone();
-    expected.environment_url = environment.base.clone();
+    expected.environment_url = environment.base().to_owned();
     let rows = setup.rows(&expected, None);
     let (status, reason) = row(&rows, "answers-keys");
     assert_eq!(status, Status::Fail, "{reason}");
@@ -325,7 +306,7 @@ fn the_cli_takes_answers_from_a_file_or_from_the_project_it_runs_in() {
     let answers = std::fs::read_to_string(crate::common::fixture("readme"))
         .unwrap()
         .replace("https://mcp.example.com/mcp", &endpoint)
-        .replace("https://mcp.example.com", &setup.resource.base)
+        .replace("https://mcp.example.com", setup.resource.base())
         .replace("https://acme.scalekit.com", setup.standin.url());
     let dir = TempDir::new().unwrap();
     let project = dir.path().join("todo-mcp");

@@ -1,65 +1,14 @@
 //! Client ID Metadata Documents: a `client_id` that is a URL names a
 //! document, fetched and checked, served here by a small loopback server.
 
-use std::sync::Arc;
-use std::thread::{self, JoinHandle};
-
 use serde_json::json;
-use tiny_http::{Header, Response, Server};
+
+use crate::loopback::{Answer, Loopback};
 
 use super::{CALLBACK, Config, Env, Pkce, auth_pairs, config, param, text, verify};
 
-/// Serves client metadata documents on 127.0.0.1 until dropped.
-struct Documents {
-    server: Arc<Server>,
-    thread: Option<JoinHandle<()>>,
-    base: String,
-}
-
-impl Documents {
-    fn start() -> Documents {
-        let server = Arc::new(Server::http("127.0.0.1:0").unwrap());
-        let base = format!(
-            "http://127.0.0.1:{}",
-            server.server_addr().to_ip().unwrap().port()
-        );
-        let thread = {
-            let (server, base) = (server.clone(), base.clone());
-            thread::spawn(move || {
-                for request in server.incoming_requests() {
-                    let (status, body) = answer(&base, request.url());
-                    let json = Header::from_bytes("Content-Type", "application/json").unwrap();
-                    let _ = request.respond(
-                        Response::from_data(body)
-                            .with_status_code(status)
-                            .with_header(json),
-                    );
-                }
-            })
-        };
-        Documents {
-            server,
-            thread: Some(thread),
-            base,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-}
-
-impl Drop for Documents {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
 /// The document at `path`: good, or wrong in one way.
-fn answer(base: &str, path: &str) -> (u16, Vec<u8>) {
+fn answer(base: &str, path: &str) -> Answer {
     let document = |client_id: String| {
         json!({
             "client_id": client_id,
@@ -71,7 +20,7 @@ fn answer(base: &str, path: &str) -> (u16, Vec<u8>) {
             "token_endpoint_auth_method": "none",
         })
     };
-    match path {
+    let (status, body): (u16, Vec<u8>) = match path {
         "/client.json" => (200, document(format!("{base}{path}")).to_string().into()),
         "/another-id.json" => (
             200,
@@ -89,12 +38,13 @@ fn answer(base: &str, path: &str) -> (u16, Vec<u8>) {
             (200, confidential.to_string().into())
         }
         _ => (404, b"{}".to_vec()),
-    }
+    };
+    Answer::json(status, body)
 }
 
 #[test]
 fn a_client_id_that_is_a_document_url_signs_in_as_that_client() {
-    let documents = Documents::start();
+    let documents = Loopback::start(answer);
     let env = Env::start(config());
     let client_id = documents.url("/client.json");
     let pkce = Pkce::new();
@@ -107,7 +57,7 @@ fn a_client_id_that_is_a_document_url_signs_in_as_that_client() {
 
 #[test]
 fn the_consent_page_names_the_documents_client() {
-    let documents = Documents::start();
+    let documents = Loopback::start(answer);
     let env = Env::start(Config {
         approve: false,
         ..config()
@@ -124,7 +74,7 @@ fn the_consent_page_names_the_documents_client() {
 
 #[test]
 fn a_document_that_is_wrong_gets_an_error_page() {
-    let documents = Documents::start();
+    let documents = Loopback::start(answer);
     let env = Env::start(config());
     let pkce = Pkce::new();
     for path in [
@@ -153,7 +103,7 @@ fn a_document_that_is_wrong_gets_an_error_page() {
 
 #[test]
 fn no_cimd_refuses_a_document_url_that_would_otherwise_work() {
-    let documents = Documents::start();
+    let documents = Loopback::start(answer);
     let env = Env::start(Config {
         cimd: false,
         ..config()

@@ -96,11 +96,12 @@ fn a_conflicting_edit_is_marked_in_that_file_only_and_exits_4() {
         .stderr(contains("conflict README.md"))
         .stderr(contains("conflict markers written into README.md"));
     let readme = read(&project, "README.md");
+    let version = env!("CARGO_PKG_VERSION");
     assert!(
-        readme.contains(
-            "<<<<<<< project\nTodo list tools, by the owner\n||||||| generated 0.2.0\n\
-             Todo list tools\n=======\nTodos for teams\n>>>>>>> generated 0.2.0\n"
-        ),
+        readme.contains(&format!(
+            "<<<<<<< project\nTodo list tools, by the owner\n||||||| generated {version}\n\
+             Todo list tools\n=======\nTodos for teams\n>>>>>>> generated {version}\n"
+        )),
         "{readme}"
     );
     // Everything else is updated, without markers.

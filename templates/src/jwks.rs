@@ -31,7 +31,7 @@ use reqwest::{StatusCode, redirect};
 use serde::Deserialize;
 use tokio::sync::watch;
 
-use crate::metrics;
+use crate::{crypto, metrics};
 
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 /// Largest key set read: real ones are a few KiB.
@@ -104,6 +104,7 @@ impl KeySet {
         refresh_interval: Duration,
         max_age: Duration,
     ) -> Result<Self, reqwest::Error> {
+        crypto::install();
         let client = reqwest::Client::builder()
             .timeout(FETCH_TIMEOUT)
             .connect_timeout(FETCH_TIMEOUT)

@@ -3,6 +3,7 @@ use std::{io::IsTerminal, process::ExitCode};
 use mcp_server::{
     app,
     config::Config,
+    crypto,
     logs::{self, LogFormat},
     metrics, server,
 };
@@ -13,6 +14,7 @@ use tracing_subscriber::Layer as _;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    crypto::install();
     let filter = match std::env::var("RUST_LOG") {
         Ok(directives) => match EnvFilter::try_new(&directives) {
             Ok(filter) => filter,
@@ -68,8 +70,8 @@ async fn main() -> ExitCode {
         }
     };
     if let Some(addr) = config.metrics_addr {
-        let handle = match metrics::install() {
-            Ok(handle) => handle,
+        let registry = match metrics::install() {
+            Ok(registry) => registry,
             Err(error) => {
                 eprintln!("error: MCP_METRICS_ADDR: {error}");
                 return ExitCode::FAILURE;
@@ -82,7 +84,7 @@ async fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        tokio::spawn(metrics::serve(listener, handle));
+        tokio::spawn(metrics::serve(listener, registry));
     }
     let app = match app::build(&config) {
         Ok(app) => app,

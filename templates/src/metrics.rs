@@ -2,14 +2,18 @@
 //! public listener. Every label is bounded: routes and reasons are fixed
 //! words, tools only declared names, statuses HTTP codes; never a token, a
 //! `sub` or anything else a client chooses. Without a recorder installed
-//! (no `MCP_METRICS_ADDR`), recording costs next to nothing.
+//! (no `MCP_METRICS_ADDR`), recording costs next to nothing. The recorder
+//! and the text format are in [`prometheus`].
+
+mod prometheus;
 
 use std::{sync::OnceLock, time::Duration};
 
 use axum::{Router, http::header::CONTENT_TYPE, routing::get};
-use metrics::{counter, gauge, histogram};
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
 use tokio::net::TcpListener;
+
+pub use prometheus::Registry;
 
 const HTTP_REQUESTS: &str = "mcp_http_requests_total";
 const AUTH_REFUSALS: &str = "mcp_auth_refusals_total";
@@ -19,64 +23,56 @@ const JWKS_FETCHES: &str = "mcp_jwks_fetches_total";
 const JWKS_KEYS: &str = "mcp_jwks_keys";
 const SESSIONS_ACTIVE: &str = "mcp_sessions_active";
 
-/// Histogram samples wait in the recorder until an upkeep folds them into
-/// the buckets. A scrape runs one; so does a timer, or the samples of a
-/// server nobody scrapes would grow its memory by about 20 bytes a call.
-const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
-
-/// Tool call durations, in seconds.
-const DURATION_BUCKETS: [f64; 11] = [
-    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-];
-
-/// Installs the process-wide Prometheus recorder once; later calls get the
-/// same handle.
-pub fn install() -> Result<PrometheusHandle, String> {
-    static HANDLE: OnceLock<Result<PrometheusHandle, String>> = OnceLock::new();
-    HANDLE
+/// Installs the process-wide recorder once; later calls get the same
+/// registry. Metrics you add with the `metrics` macros anywhere in this
+/// crate appear beside these.
+pub fn install() -> Result<Registry, String> {
+    static REGISTRY: OnceLock<Result<Registry, String>> = OnceLock::new();
+    REGISTRY
         .get_or_init(|| {
-            PrometheusBuilder::new()
-                .set_buckets_for_metric(
-                    Matcher::Full(TOOL_CALL_DURATION.to_owned()),
-                    &DURATION_BUCKETS,
-                )
-                .and_then(PrometheusBuilder::install_recorder)
-                .map_err(|error| format!("cannot set up the metrics: {error}"))
+            let registry = Registry::default();
+            metrics::set_global_recorder(registry.clone())
+                .map_err(|error| format!("cannot set up the metrics: {error}"))?;
+            describe_counter!(
+                HTTP_REQUESTS,
+                "HTTP requests answered, by route and status."
+            );
+            describe_counter!(
+                AUTH_REFUSALS,
+                "Requests refused before the MCP handler, by reason."
+            );
+            describe_counter!(TOOL_CALLS, "Tool calls, by tool and outcome.");
+            describe_histogram!(
+                TOOL_CALL_DURATION,
+                "Tool call durations in seconds, by tool."
+            );
+            describe_counter!(JWKS_FETCHES, "Fetches of the signing keys, by outcome.");
+            describe_gauge!(JWKS_KEYS, "Signing keys in the last key set fetched.");
+            describe_gauge!(SESSIONS_ACTIVE, "MCP sessions open now.");
+            Ok(registry)
         })
         .clone()
 }
 
 /// The metrics listener's router: `GET /metrics` in Prometheus' text format.
-pub fn routes(handle: PrometheusHandle) -> Router {
+pub fn routes(registry: Registry) -> Router {
     Router::new().route(
         "/metrics",
         get(move || {
-            let handle = handle.clone();
+            let text = registry.render();
             async move {
-                handle.run_upkeep();
                 (
                     [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-                    handle.render(),
+                    text,
                 )
             }
         }),
     )
 }
 
-/// Serves the metrics on `listener` (the `MCP_METRICS_ADDR` one), and drains
-/// the recorder every [`UPKEEP_INTERVAL`] meanwhile.
-pub async fn serve(listener: TcpListener, handle: PrometheusHandle) -> std::io::Result<()> {
-    let upkeep = handle.clone();
-    let upkeep = tokio::spawn(async move {
-        let mut interval = tokio::time::interval(UPKEEP_INTERVAL);
-        loop {
-            interval.tick().await;
-            upkeep.run_upkeep();
-        }
-    });
-    let served = axum::serve(listener, routes(handle)).await;
-    upkeep.abort();
-    served
+/// Serves the metrics on `listener` (the `MCP_METRICS_ADDR` one).
+pub async fn serve(listener: TcpListener, registry: Registry) -> std::io::Result<()> {
+    axum::serve(listener, routes(registry)).await
 }
 
 /// A request answered: `route` is one of a fixed few words.

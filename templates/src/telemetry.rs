@@ -35,6 +35,8 @@ impl Tracing {
         if !configured {
             return Ok(None);
         }
+        // The exporter's HTTP client needs the TLS provider.
+        crate::crypto::install();
         let exporter = SpanExporter::builder()
             .with_http()
             .build()
@@ -45,6 +47,7 @@ impl Tracing {
     /// Exporting to the OTLP/HTTP traces URL `endpoint`, whatever the
     /// environment says (for tests).
     pub fn to_endpoint(endpoint: &str) -> Result<Self, String> {
+        crate::crypto::install();
         let exporter = SpanExporter::builder()
             .with_http()
             .with_endpoint(endpoint)

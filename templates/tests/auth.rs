@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{KEYS, TestServer, claims, now, token};
+use common::{KEYS, TestServer, claims, jws, now, token};
 use mcp_server::scopes;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -152,8 +152,10 @@ async fn invalid_tokens_get_a_401_invalid_token() {
     let hs256 = {
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
         header.kid = Some(KEYS[0].kid.to_owned());
-        let key = jsonwebtoken::EncodingKey::from_secret(b"a shared secret");
-        jsonwebtoken::encode(&header, &valid, &key).unwrap()
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b"a shared secret");
+        jws(&header, &valid, |input| {
+            ring::hmac::sign(&key, input).as_ref().to_vec()
+        })
     };
     let cases = [
         ("not a JWT", "not-a-jwt".to_owned()),

@@ -28,11 +28,11 @@ fn sum(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
 
 #[tokio::test]
 async fn metrics_are_served_only_on_their_address_and_move() {
-    let handle = metrics::install().unwrap();
+    let registry = metrics::install().unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/metrics", listener.local_addr().unwrap());
-    tokio::spawn(metrics::serve(listener, handle));
-    let http = reqwest::Client::new();
+    tokio::spawn(metrics::serve(listener, registry));
+    let http = common::http();
     let scrape = || async {
         let response = http.get(&url).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);

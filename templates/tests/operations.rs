@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Jwks, KEYS, TestServer};
+use common::{Jwks, KEYS, TestServer, http};
 use mcp_server::{app, config::Config, server};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -202,7 +202,7 @@ async fn an_ipv4_proxy_is_trusted_when_it_comes_ipv4_mapped() {
         base: format!("http://127.0.0.1:{port}"),
         config,
         jwks,
-        http: reqwest::Client::new(),
+        http: http(),
     };
     assert_eq!(forged_from(&server, "203.0.113.1", 3).await, LIMITED);
     assert_eq!(

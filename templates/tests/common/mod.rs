@@ -13,14 +13,16 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use aws_lc_rs::{
-    encoding::AsDer,
-    rsa::{KeyPair, KeySize},
-};
 use axum::{Json, Router, http::StatusCode, response::IntoResponse, routing::get};
-use jsonwebtoken::{Algorithm, EncodingKey, Header, jwk::Jwk};
-use mcp_server::{app, config::Config, server};
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use jsonwebtoken::{Algorithm, Header};
+use mcp_server::{app, config::Config, crypto, server};
 use reqwest::header::HeaderMap;
+use ring::{
+    rand::SystemRandom,
+    signature::{RSA_PKCS1_SHA256, RsaKeyPair},
+};
+use rsa::{pkcs8::EncodePrivateKey as _, traits::PublicKeyParts as _};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
@@ -31,23 +33,25 @@ const PROTOCOL_VERSION: &str = "2025-06-18";
 /// An RSA key pair known by its `kid`.
 pub struct TestKey {
     pub kid: &'static str,
-    encoding: EncodingKey,
+    pair: RsaKeyPair,
     jwk: Value,
 }
 
 impl TestKey {
     fn generate(kid: &'static str) -> Self {
-        let pair = KeyPair::generate(KeySize::Rsa2048).expect("RSA key generation");
-        let pkcs8 = pair.as_der().expect("PKCS#8 encoding");
-        // jsonwebtoken's aws-lc backend wants PKCS#1, which PKCS#8 wraps.
-        let encoding = EncodingKey::from_rsa_der(pkcs1_from_pkcs8(pkcs8.as_ref()));
-        let mut jwk = Jwk::from_encoding_key(&encoding, Algorithm::RS256).expect("public JWK");
-        jwk.common.key_id = Some(kid.to_owned());
-        Self {
-            kid,
-            encoding,
-            jwk: serde_json::to_value(jwk).expect("JWK serializes"),
-        }
+        let key =
+            rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).expect("RSA key generation");
+        let jwk = json!({
+            "kty": "RSA",
+            "use": "sig",
+            "alg": "RS256",
+            "kid": kid,
+            "n": URL_SAFE_NO_PAD.encode(key.n().to_bytes_be()),
+            "e": URL_SAFE_NO_PAD.encode(key.e().to_bytes_be()),
+        });
+        let pkcs8 = key.to_pkcs8_der().expect("PKCS#8 encoding");
+        let pair = RsaKeyPair::from_pkcs8(pkcs8.as_bytes()).expect("ring reads the key");
+        Self { kid, pair, jwk }
     }
 
     /// A token with `claims`, signed by this key and naming `kid` in its header.
@@ -64,36 +68,42 @@ impl TestKey {
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(self.kid.to_owned());
         adjust(&mut header);
-        jsonwebtoken::encode(&header, claims, &self.encoding).expect("token signs")
+        jws(&header, claims, |input| {
+            let mut signature = vec![0; self.pair.public().modulus_len()];
+            self.pair
+                .sign(
+                    &RSA_PKCS1_SHA256,
+                    &SystemRandom::new(),
+                    input,
+                    &mut signature,
+                )
+                .expect("token signs");
+            signature
+        })
     }
+}
+
+/// A compact JWS of `claims` under `header`, with the signature `sign`
+/// makes of the signing input.
+pub fn jws(header: &Header, claims: &Value, sign: impl FnOnce(&[u8]) -> Vec<u8>) -> String {
+    let header = serde_json::to_vec(header).expect("header serializes");
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let signature = sign(input.as_bytes());
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
 }
 
 /// Two keys: the first is served by default, the second stands for a rotation.
 pub static KEYS: LazyLock<[TestKey; 2]> =
     LazyLock::new(|| [TestKey::generate("key-1"), TestKey::generate("key-2")]);
 
-/// The contents of `OCTET STRING privateKey` in a PKCS#8 `PrivateKeyInfo`.
-fn pkcs1_from_pkcs8(der: &[u8]) -> &[u8] {
-    // Returns (tag, content, rest) of one DER element.
-    fn element(der: &[u8]) -> (u8, &[u8], &[u8]) {
-        let (tag, first) = (der[0], der[1] as usize);
-        let (length, header) = if first < 0x80 {
-            (first, 2)
-        } else {
-            let bytes = first & 0x7f;
-            let length = der[2..2 + bytes]
-                .iter()
-                .fold(0usize, |acc, b| (acc << 8) | *b as usize);
-            (length, 2 + bytes)
-        };
-        (tag, &der[header..header + length], &der[header + length..])
-    }
-    let (_, info, _) = element(der);
-    let (_, _, rest) = element(info); // version
-    let (_, _, rest) = element(rest); // algorithm
-    let (tag, private_key, _) = element(rest);
-    assert_eq!(tag, 0x04, "PKCS#8 privateKey is an OCTET STRING");
-    private_key
+/// An HTTP client; the TLS provider is installed first, as the server does.
+pub fn http() -> reqwest::Client {
+    crypto::install();
+    reqwest::Client::new()
 }
 
 pub fn now() -> u64 {
@@ -228,7 +238,7 @@ impl TestServer {
             base: format!("http://{}", config.listen_addr),
             config,
             jwks,
-            http: reqwest::Client::new(),
+            http: http(),
         }
     }
 

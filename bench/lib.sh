@@ -12,6 +12,10 @@ rust_log=${BENCH_RUST_LOG:-info,rmcp=warn}
 # BENCH_METRICS=1 serves Prometheus metrics (MCP_METRICS_ADDR on another
 # loopback port), as a production deployment would; unset, none are recorded.
 metrics=${BENCH_METRICS:-}
+# BENCH_GENERATOR=/path/to/mcp-oauth-new generates with another build of the
+# CLI (an older release, to measure before and after a template change);
+# unset, the checkout's own is built and used.
+generator=${BENCH_GENERATOR:-$repo/target/debug/mcp-oauth-new}
 # Release artifacts apart from target/debug and the tests' target/generated.
 bench_target=$repo/target/bench
 
@@ -51,6 +55,7 @@ require_tools() {
 }
 
 build_cli() {
+    [ -n "${BENCH_GENERATOR:-}" ] && return
     say "building the CLI"
     (cd "$repo" && cargo build --locked --quiet)
 }
@@ -77,7 +82,7 @@ build_server() {
     say "generating the README example for $origin"
     sed -e "s#https://mcp.example.com#$origin#g" -e "s/^port: [0-9]*\$/port: $1/" \
         "$repo/tests/fixtures/readme.yaml" >"$work/answers.yaml"
-    "$repo/target/debug/mcp-oauth-new" "$work/todo-mcp" --answers "$work/answers.yaml" --vcs none --quiet
+    "$generator" "$work/todo-mcp" --answers "$work/answers.yaml" --vcs none --quiet
     resource_id=$(sed -n 's/^ *resource_id: *//p' "$work/answers.yaml")
 
     say "building it with --release in $bench_target"

@@ -7,6 +7,7 @@
 #
 #   bench/profile.sh                 # the authenticated tools/call (200)
 #   bench/profile.sh forged          # a forged token (401; limiter raised)
+#   bench/profile.sh new-forged      # a new forged token each request (401)
 #   PROFILE_DURATION=20s bench/profile.sh
 #
 # Needs perf (Debian's linux-perf). Takes /tmp/mcp-heavy.lock as compare.sh
@@ -31,7 +32,8 @@ start_standin
 case $scenario in
     call) token=$read_token expected=200 ;;
     forged) token=$forged_token expected=401 ;;
-    *) die "unknown scenario $scenario: call or forged" ;;
+    new-forged) token=$forged_token expected=401 vary=vary-token ;;
+    *) die "unknown scenario $scenario: call, forged or new-forged" ;;
 esac
 start_generated "$port" "$work/server.log" MCP_AUTH_FAILURES_PER_MINUTE=1000000
 pid=$started_pid
@@ -41,7 +43,7 @@ mkdir -p "$out"
 
 load() {
     wrk -t 2 -c 32 -d "$1" --latency "${mcp_headers[@]}" -H "Authorization: Bearer $token" \
-        -s "$repo/bench/wrk.lua" "$url" -- "$expected" POST "$work/call.json"
+        -s "$repo/bench/wrk.lua" "$url" -- "$expected" POST "$work/call.json" ${vary:+"$vary"}
 }
 # cpu_per_request DURATION: the server's utime + stime over the requests wrk
 # completed, in µs.

@@ -3,7 +3,12 @@
 -- so a scenario that silently answers 400 or 429 instead of 200 (or 401, 403)
 -- shows up.
 --
---   wrk ... -s bench/wrk.lua URL -- EXPECTED_STATUS [METHOD [BODY_FILE]]
+--   wrk ... -s bench/wrk.lua URL -- EXPECTED_STATUS [METHOD [BODY_FILE [vary-token]]]
+--
+-- With `vary-token`, every request's bearer token differs from all others in
+-- eight characters inside its signature (never the last ones, whose spare
+-- bits a strict decoder checks): a server cannot answer it from what it
+-- remembers of an earlier token, as with a stream of new forgeries.
 --
 -- Headers come from wrk's -H flags. wrk gives every thread its own Lua state,
 -- so counts are kept per thread and summed in done().
@@ -12,6 +17,7 @@ local threads = {}
 
 function setup(thread)
    table.insert(threads, thread)
+   thread:set("thread_id", #threads)
 end
 
 function init(args)
@@ -22,9 +28,21 @@ function init(args)
       wrk.body = file:read("*a")
       file:close()
    end
+   if args[4] == "vary-token" then
+      local auth = assert(wrk.headers["Authorization"], "vary-token needs an Authorization header")
+      auth_head, auth_tail = auth:sub(1, -21), auth:sub(-12)
+      sent = 0
+      request = varied_request
+   end
    matched, unexpected, last_unexpected = 0, 0, 0
    -- Every status seen, with its count: a scenario may allow a known few others.
    statuses = {}
+end
+
+function varied_request()
+   sent = sent + 1
+   wrk.headers["Authorization"] = string.format("%s%02x%06x%s", auth_head, thread_id, sent % 0x1000000, auth_tail)
+   return wrk.format()
 end
 
 function response(status, headers, body)

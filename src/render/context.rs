@@ -56,7 +56,8 @@ pub(super) struct Context<'a> {
 struct ScopeContext<'a> {
     name: &'a str,
     description: Option<&'a str>,
-    includes: &'a [String],
+    /// The included scopes, space-separated, for the README.
+    includes_joined: String,
     /// `includes: &[...],` in the scope table.
     includes_field: String,
 }
@@ -122,7 +123,7 @@ impl<'a> Context<'a> {
                 .map(|s| ScopeContext {
                     name: &s.name,
                     description: s.description.as_deref(),
-                    includes: &s.includes,
+                    includes_joined: s.includes.join(" "),
                     includes_field: slice_field(8, "includes", &strs(&s.includes)),
                 })
                 .collect(),

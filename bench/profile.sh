@@ -9,6 +9,7 @@
 #   bench/profile.sh forged          # a forged token (401; limiter raised)
 #   bench/profile.sh new-forged      # a new forged token each request (401)
 #   PROFILE_DURATION=20s bench/profile.sh
+#   PROFILE_PERF=0 bench/profile.sh new-forged   # the CPU per request only, no perf
 #
 # Needs perf (Debian's linux-perf). Takes /tmp/mcp-heavy.lock as compare.sh
 # does (BENCH_NO_LOCK=1 skips it). The perf data stays in target/bench/profile.
@@ -23,7 +24,7 @@ duration=${PROFILE_DURATION:-10s}
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-command -v perf >/dev/null || die "perf is needed (Debian: apt-get install linux-perf)"
+[ "${PROFILE_PERF:-1}" = 0 ] || command -v perf >/dev/null || die "perf is needed (Debian: apt-get install linux-perf)"
 require_tools
 build_cli
 port=$(free_port)
@@ -61,6 +62,11 @@ say "warm-up"
 load 3s >/dev/null
 say "CPU per request without perf ($duration)"
 plain=$(cpu_per_request "$duration")
+if [ "${PROFILE_PERF:-1}" = 0 ]; then
+    echo "scenario: $scenario (expected $expected), RUST_LOG=$rust_log, wrk 2 threads x 32 connections"
+    echo "server CPU per request: $plain µs"
+    exit 0
+fi
 say "perf record, flat ($duration)"
 perf record -q -F 1999 -o "$out/flat.data" -p "$pid" -- sleep "${duration%s}" &
 perf_pid=$!

@@ -233,7 +233,10 @@ fn a_project_generated_by_0_3_0_keeps_its_metrics_and_dependencies_through_the_u
     );
     let manifest = read(&project, "Cargo.toml");
     assert!(manifest.contains(dependency), "{manifest}");
-    assert_eq!(manifest.replacen(dependency, "", 1), fresh_text("Cargo.toml"));
+    assert_eq!(
+        manifest.replacen(dependency, "", 1),
+        fresh_text("Cargo.toml")
+    );
     let lock = read(&project, "Cargo.lock");
     assert!(lock.contains(" \"itoa\",\n"), "{lock}");
     for gone in ["aws-lc-rs", "metrics-exporter-prometheus"] {

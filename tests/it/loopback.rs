@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
-use tiny_http::{Header, Response, Server};
+use tiny_http::{Header, Request, Response, Server};
 
 /// One answer: a status, its headers and a body.
 pub struct Answer {
@@ -25,8 +25,7 @@ impl Answer {
     }
 }
 
-/// Serves until dropped; `answer` gets the server's base URL and each
-/// request's target.
+/// Serves until dropped.
 pub struct Loopback {
     server: Arc<Server>,
     thread: Option<JoinHandle<()>>,
@@ -34,7 +33,21 @@ pub struct Loopback {
 }
 
 impl Loopback {
+    /// `answer` gets the server's base URL and each request's target.
     pub fn start(answer: impl Fn(&str, &str) -> Answer + Send + 'static) -> Loopback {
+        Loopback::serve(move |request, base| {
+            let answer = answer(base, request.url());
+            let mut response = Response::from_data(answer.body).with_status_code(answer.status);
+            for (name, value) in answer.headers {
+                response.add_header(Header::from_bytes(name.as_bytes(), value.as_bytes()).unwrap());
+            }
+            let _ = request.respond(response);
+        })
+    }
+
+    /// `handle` gets each whole request, answers it itself, and the
+    /// server's base URL.
+    pub fn serve(handle: impl Fn(Request, &str) + Send + 'static) -> Loopback {
         let server = Arc::new(Server::http("127.0.0.1:0").unwrap());
         let base = format!(
             "http://127.0.0.1:{}",
@@ -44,15 +57,7 @@ impl Loopback {
             let (server, base) = (server.clone(), base.clone());
             thread::spawn(move || {
                 for request in server.incoming_requests() {
-                    let answer = answer(&base, request.url());
-                    let mut response =
-                        Response::from_data(answer.body).with_status_code(answer.status);
-                    for (name, value) in answer.headers {
-                        response.add_header(
-                            Header::from_bytes(name.as_bytes(), value.as_bytes()).unwrap(),
-                        );
-                    }
-                    let _ = request.respond(response);
+                    handle(request, &base);
                 }
             })
         };

@@ -10,13 +10,14 @@ mod step_up;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::Duration;
 
 use crate::common::cmd;
+use crate::loopback::Loopback;
 use mcp_oauth_new::check::{self, CheckId, Options, Report, Secret, Status};
 use serde_json::{Map, Value, json};
-use tiny_http::{Header, Method, Request, Response, Server};
+use tiny_http::{Header, Method, Request, Response};
 use url::Url;
 
 const GOOD: &str = "good-token-7f3a9c51";
@@ -100,47 +101,22 @@ struct Seen {
 
 /// A fake MCP server with Scalekit-like metadata, on an ephemeral port.
 struct Fake {
-    server: Arc<Server>,
-    thread: Option<JoinHandle<()>>,
-    base: String,
+    server: Loopback,
     seen: Arc<Mutex<Seen>>,
 }
 
 impl Fake {
     fn start(faults: Faults) -> Fake {
-        let server = Arc::new(Server::http("127.0.0.1:0").unwrap());
-        let port = server.server_addr().to_ip().unwrap().port();
-        let base = format!("http://127.0.0.1:{port}");
         let seen = Arc::new(Mutex::new(Seen::default()));
-        let thread = {
-            let server = Arc::clone(&server);
-            let base = base.clone();
+        let server = {
             let seen = Arc::clone(&seen);
-            thread::spawn(move || {
-                while let Ok(request) = server.recv() {
-                    handle(request, &base, &faults, &seen);
-                }
-            })
+            Loopback::serve(move |request, base| handle(request, base, &faults, &seen))
         };
-        Fake {
-            server,
-            thread: Some(thread),
-            base,
-            seen,
-        }
+        Fake { server, seen }
     }
 
     fn url(&self) -> String {
-        format!("{}/mcp", self.base)
-    }
-}
-
-impl Drop for Fake {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        self.server.url("/mcp")
     }
 }
 

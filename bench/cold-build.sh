@@ -26,18 +26,6 @@ cd "$work/todo-mcp"
 cargo fetch --locked --quiet
 say "generator: $("$generator" --version); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# `timed NAME COMMAND...`: runs it quietly; prints wall and CPU seconds.
-timed() {
-    local name=$1 start end
-    shift
-    start=$(date +%s.%N)
-    /usr/bin/time -o "$work/time" -f '%U %S' "$@" >"$work/out" 2>&1 ||
-        { cat "$work/out" >&2; die "$name failed"; }
-    end=$(date +%s.%N)
-    awk -v n="$name" -v s="$start" -v e="$end" -v u="$(tail -n 1 "$work/time")" \
-        'BEGIN { split(u, t, " "); printf "%-22s %7.1f s wall %7.1f s CPU\n", n, e - s, t[1] + t[2] }'
-}
-
 for run in $(seq "$runs"); do
     rm -rf target
     timed "cold build $run" cargo build --locked --timings

@@ -28,19 +28,6 @@ targets=$repo/target/first-minute
 [ "$mode" = cold ] && rm -rf "$targets"
 mkdir -p "$targets"
 
-# `timed NAME COMMAND...`: runs it, prints wall and CPU (user + sys) seconds.
-timed() {
-    local name=$1
-    shift
-    local start end
-    start=$(date +%s.%N)
-    /usr/bin/time -o "$work/$name.time" -f '%U %S' "$@" >"$work/$name.out" 2>"$work/$name.err" ||
-        { cat "$work/$name.err" >&2; die "$name failed"; }
-    end=$(date +%s.%N)
-    awk -v n="$name" -v s="$start" -v e="$end" -v u="$(tail -n 1 "$work/$name.time")" \
-        'BEGIN { split(u, t, " "); printf "%-10s %7.1f s wall %7.1f s CPU\n", n, e - s, t[1] + t[2] }'
-}
-
 say "first minute, $mode (load before: $(cut -d' ' -f1-3 /proc/loadavg))"
 total_start=$(date +%s.%N)
 timed install cargo install --locked --quiet --path "$repo" --root "$targets/root" \
@@ -62,10 +49,10 @@ until grep -q '^Ctrl-C stops' "$work/dev.out" 2>/dev/null; do
     sleep 0.2
 done
 awk -v s="$dev_start" -v e="$(date +%s.%N)" \
-    'BEGIN { printf "%-10s %7.1f s wall (build and start, until the banner)\n", "dev", e - s }'
+    'BEGIN { printf "%-22s %7.1f s wall (build and start, until the banner)\n", "dev", e - s }'
 
 timed sign-in "$python" "$repo/tests/python/client.py" step-up "http://127.0.0.1:$port/mcp"
 grep -q '^ok: list_todos answered' "$work/sign-in.out" ||
     die "the client's output shows no tool call: $(cat "$work/sign-in.out")"
 awk -v s="$total_start" -v e="$(date +%s.%N)" \
-    'BEGIN { printf "%-10s %7.1f s wall, empty target to a tool answered\n", "total", e - s }'
+    'BEGIN { printf "%-22s %7.1f s wall, empty target to a tool answered\n", "total", e - s }'

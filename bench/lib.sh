@@ -39,6 +39,21 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# `timed NAME COMMAND...`: runs it with its output in $work/NAME.out and
+# .err, and prints wall and CPU (user + sys) seconds; dies showing .err if
+# it fails.
+timed() {
+    local name=$1
+    shift
+    local start end
+    start=$(date +%s.%N)
+    /usr/bin/time -o "$work/$name.time" -f '%U %S' "$@" >"$work/$name.out" 2>"$work/$name.err" ||
+        { cat "$work/$name.err" >&2; die "$name failed"; }
+    end=$(date +%s.%N)
+    awk -v n="$name" -v s="$start" -v e="$end" -v u="$(tail -n 1 "$work/$name.time")" \
+        'BEGIN { split(u, t, " "); printf "%-22s %7.1f s wall %7.1f s CPU\n", n, e - s, t[1] + t[2] }'
+}
+
 say() { printf '\n== %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 

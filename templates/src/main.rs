@@ -3,7 +3,6 @@ use std::{io::IsTerminal, process::ExitCode};
 use mcp_server::{
     app,
     config::Config,
-    crypto,
     logs::{self, LogFormat},
     metrics, server,
 };
@@ -14,7 +13,6 @@ use tracing_subscriber::Layer as _;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    crypto::install();
     let filter = match std::env::var("RUST_LOG") {
         Ok(directives) => match EnvFilter::try_new(&directives) {
             Ok(filter) => filter,

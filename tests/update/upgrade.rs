@@ -57,13 +57,7 @@ fn a_project_generated_by_0_1_0_updates_to_the_current_templates_and_builds() {
     assert!(read(&project, "Cargo.lock").contains(" \"itoa\",\n"));
     commit(&project, "owner's changes");
 
-    update(&project)
-        .assert()
-        .success()
-        .stderr(contains(format!(
-            "from generator 0.1.0 to {}",
-            env!("CARGO_PKG_VERSION")
-        )))
+    update_from(&project, "0.1.0")
         .stderr(contains("merge README.md"))
         .stderr(contains("merge Cargo.lock"))
         .stderr(contains("merge Cargo.toml"))
@@ -77,14 +71,10 @@ fn a_project_generated_by_0_1_0_updates_to_the_current_templates_and_builds() {
     // Every file the owner edited is the current render with the owner's
     // lines, exactly: each template change since 0.1.0 arrived beside them.
     let fresh = fresh_generation(&project);
-    let fresh_text = |path: &str| String::from_utf8(fresh[Path::new(path)].clone()).unwrap();
-    assert_eq!(
-        read(&project, "src/tools.rs"),
-        fresh_text("src/tools.rs").replacen(PLACEHOLDER, LIST_TODOS_BODY, 1)
-    );
+    assert_tool_code_kept(&project, &fresh, "");
     assert_eq!(
         read(&project, "README.md"),
-        fresh_text("README.md").replacen(
+        text(&fresh, "README.md").replacen(
             "## Where things are\n",
             &format!("{notes}## Where things are\n"),
             1
@@ -92,11 +82,11 @@ fn a_project_generated_by_0_1_0_updates_to_the_current_templates_and_builds() {
     );
     assert_eq!(
         read(&project, ".env.example"),
-        fresh_text(".env.example") + variable
+        text(&fresh, ".env.example") + variable
     );
     assert_eq!(
         read(&project, "src/lib.rs"),
-        fresh_text("src/lib.rs").replacen(
+        text(&fresh, "src/lib.rs").replacen(
             "pub mod server;\n",
             "pub mod server;\npub mod store;\n",
             1
@@ -105,7 +95,7 @@ fn a_project_generated_by_0_1_0_updates_to_the_current_templates_and_builds() {
     let new_tokio = r#"tokio = { version = "1", features = ["macros", "net", "rt-multi-thread", "signal", "sync", "time"] }"#;
     assert_eq!(
         read(&project, "Cargo.toml"),
-        fresh_text("Cargo.toml").replacen(
+        text(&fresh, "Cargo.toml").replacen(
             &format!("{new_tokio}\n"),
             &format!("{new_tokio}\n{dependency}"),
             1
@@ -158,26 +148,14 @@ fn project_from_record(version: &str) -> (TempDir, PathBuf) {
 #[test]
 fn a_project_generated_by_0_2_0_keeps_its_tool_code_through_the_update() {
     let (_dir, project) = project_from_record("0.2.0");
-    edit(&project, "src/tools.rs", PLACEHOLDER, LIST_TODOS_BODY);
     let helper =
         "\n/// The owner's: how many todos a page holds at most.\npub const PAGE: i64 = 100;\n";
-    fs::write(
-        project.join("src/tools.rs"),
-        read(&project, "src/tools.rs") + helper,
-    )
-    .unwrap();
+    write_tool_code(&project, helper);
     commit(&project, "owner's tool code");
 
-    update(&project).assert().success().stderr(contains(format!(
-        "from generator 0.2.0 to {}",
-        env!("CARGO_PKG_VERSION")
-    )));
+    update_from(&project, "0.2.0");
     let fresh = fresh_generation(&project);
-    let fresh_text = |path: &str| String::from_utf8(fresh[Path::new(path)].clone()).unwrap();
-    assert_eq!(
-        read(&project, "src/tools.rs"),
-        fresh_text("src/tools.rs").replacen(PLACEHOLDER, LIST_TODOS_BODY, 1) + helper
-    );
+    assert_tool_code_kept(&project, &fresh, helper);
     for (path, contents) in &fresh {
         if path != Path::new("src/tools.rs") {
             assert_eq!(
@@ -200,14 +178,9 @@ fn a_project_generated_by_0_2_0_keeps_its_tool_code_through_the_update() {
 #[test]
 fn a_project_generated_by_0_3_0_keeps_its_metrics_and_dependencies_through_the_update() {
     let (_dir, project) = project_from_record("0.3.0");
-    edit(&project, "src/tools.rs", PLACEHOLDER, LIST_TODOS_BODY);
     let helper = "\n/// The owner's: counts the pages served.\npub fn page_served() {\n    \
                   metrics::counter!(\"todo_pages_served_total\").increment(1);\n}\n";
-    fs::write(
-        project.join("src/tools.rs"),
-        read(&project, "src/tools.rs") + helper,
-    )
-    .unwrap();
+    write_tool_code(&project, helper);
     let exporter =
         "metrics-exporter-prometheus = { version = \"0.18\", default-features = false }\n";
     let dependency = "# Ours: fast integer formatting.\nitoa = \"1\"\n";
@@ -221,21 +194,14 @@ fn a_project_generated_by_0_3_0_keeps_its_metrics_and_dependencies_through_the_u
     assert!(resolved.status.success(), "{resolved:?}");
     commit(&project, "owner's metric and dependency");
 
-    update(&project).assert().success().stderr(contains(format!(
-        "from generator 0.3.0 to {}",
-        env!("CARGO_PKG_VERSION")
-    )));
+    update_from(&project, "0.3.0");
     let fresh = fresh_generation(&project);
-    let fresh_text = |path: &str| String::from_utf8(fresh[Path::new(path)].clone()).unwrap();
-    assert_eq!(
-        read(&project, "src/tools.rs"),
-        fresh_text("src/tools.rs").replacen(PLACEHOLDER, LIST_TODOS_BODY, 1) + helper
-    );
+    assert_tool_code_kept(&project, &fresh, helper);
     let manifest = read(&project, "Cargo.toml");
     assert!(manifest.contains(dependency), "{manifest}");
     assert_eq!(
         manifest.replacen(dependency, "", 1),
-        fresh_text("Cargo.toml")
+        text(&fresh, "Cargo.toml")
     );
     let lock = read(&project, "Cargo.lock");
     assert!(lock.contains(" \"itoa\",\n"), "{lock}");
@@ -243,4 +209,38 @@ fn a_project_generated_by_0_3_0_keeps_its_metrics_and_dependencies_through_the_u
         assert!(!lock.contains(&format!("name = \"{gone}\"")), "{gone}");
     }
     common::build_test_lint(&project);
+}
+
+/// The owner's tool code: logic in `list_todos`, and `extra` at the end of
+/// `src/tools.rs`.
+fn write_tool_code(project: &Path, extra: &str) {
+    edit(project, "src/tools.rs", PLACEHOLDER, LIST_TODOS_BODY);
+    fs::write(
+        project.join("src/tools.rs"),
+        read(project, "src/tools.rs") + extra,
+    )
+    .unwrap();
+}
+
+/// `src/tools.rs` is the current render with the owner's tool code.
+fn assert_tool_code_kept(project: &Path, fresh: &Files, extra: &str) {
+    assert_eq!(
+        read(project, "src/tools.rs"),
+        text(fresh, "src/tools.rs").replacen(PLACEHOLDER, LIST_TODOS_BODY, 1) + extra
+    );
+}
+
+/// A successful `update` of a project generated by `version`, which says
+/// from which version to which it went.
+fn update_from(project: &Path, version: &str) -> assert_cmd::assert::Assert {
+    update(project).assert().success().stderr(contains(format!(
+        "from generator {version} to {}",
+        env!("CARGO_PKG_VERSION")
+    )))
+}
+
+type Files = std::collections::BTreeMap<PathBuf, Vec<u8>>;
+
+fn text(files: &Files, path: &str) -> String {
+    String::from_utf8(files[Path::new(path)].clone()).unwrap()
 }

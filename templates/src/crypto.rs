@@ -8,8 +8,6 @@
 //! Scalekit signs with, and signs nothing: any other algorithm is refused
 //! here as well as in [`crate::auth`].
 
-use std::sync::Once;
-
 use jsonwebtoken::{
     Algorithm, DecodingKey, DecodingKeyKind,
     crypto::{CryptoProvider, JwtVerifier, KeyUtils},
@@ -22,11 +20,9 @@ use ring::signature::{RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
 /// before any HTTP client or token check exists; later calls do nothing.
 /// A provider installed before the first call (by the owner's code) stays.
 pub fn install() {
-    static INSTALLED: Once = Once::new();
-    INSTALLED.call_once(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let _ = JWT.install_default();
-    });
+    // Each refuses a second provider, which is what makes later calls do nothing.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let _ = JWT.install_default();
 }
 
 static JWT: CryptoProvider = CryptoProvider {

@@ -2,17 +2,20 @@
 //! project (`.mcp-oauth/base.tar.gz`) so that `update` can merge three ways
 //! without the older generator, the network or git.
 //!
-//! It is a gzip-compressed tar of every generated file plus one entry naming
-//! the generator version, written deterministically (fixed order, times,
-//! modes and owners), so the same files always give the same bytes.
+//! It is a tar of every generated file plus one entry naming the generator
+//! version, gzip-compressed (two members from 0.4.1 on, one before), written
+//! deterministically (fixed order, times, modes and owners), so the same
+//! files always give the same bytes.
 
 use std::fs;
-use std::io::{self, Read as _};
+use std::io::{self, Read as _, Write as _};
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 use flate2::Compression;
+#[cfg(test)]
 use flate2::read::GzDecoder;
+use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 
 use crate::render::Files;
@@ -34,38 +37,86 @@ pub struct Base {
 }
 
 /// The record of `files`, written by generator `version`.
+///
+/// One tar stream, compressed as two gzip members on two threads (gzip
+/// readers join members, as `gunzip` does): the compression was most of a
+/// generation. The lock file and the tests go into the first member, the
+/// rest into the second: for the README example that split compresses
+/// smaller than one member (bench/README.md, "Generation and update").
 pub fn pack(version: &str, files: &Files) -> Result<Vec<u8>> {
-    // zlib-rs at level 5: as small as miniz_oxide's best (85 KB for the README
-    // example) in a sixth of its time; generation was mostly this call.
-    let encoder = GzEncoder::new(Vec::new(), Compression::new(5));
-    let mut tar = tar::Builder::new(encoder);
-    let mut append = |path: &Path, contents: &[u8]| -> Result<()> {
-        let mut header = tar::Header::new_gnu();
-        header.set_entry_type(tar::EntryType::Regular);
-        header.set_size(contents.len() as u64);
-        header.set_mode(0o644);
-        header.set_mtime(0);
-        header.set_uid(0);
-        header.set_gid(0);
-        tar.append_data(&mut header, path, contents)
-            .with_context(|| format!("recording {} in the base", path.display()))
-    };
-    append(Path::new(VERSION_ENTRY), format!("{version}\n").as_bytes())?;
-    for (path, contents) in files {
-        append(path, contents)?;
+    let mut tar = tar::Builder::new(Vec::new());
+    let (first, second): (Vec<_>, Vec<_>) = files
+        .iter()
+        .partition(|(path, _)| *path == Path::new("Cargo.lock") || path.starts_with("tests"));
+    for (path, contents) in first {
+        append(&mut tar, path, contents)?;
     }
-    let encoder = tar.into_inner().context("finishing the base archive")?;
-    encoder.finish().context("compressing the base archive")
+    // The version opens the second member: generators up to 0.4.0 read only
+    // the first, so there they find no version and refuse the record
+    // instead of merging against a part of it.
+    let split = tar.get_ref().len();
+    append(
+        &mut tar,
+        Path::new(VERSION_ENTRY),
+        format!("{version}\n").as_bytes(),
+    )?;
+    for (path, contents) in second {
+        append(&mut tar, path, contents)?;
+    }
+    let tar = tar.into_inner().context("finishing the base archive")?;
+    let (head, tail) = tar.split_at(split);
+    let (head, tail) = std::thread::scope(|scope| {
+        let tail = scope.spawn(|| gzip(tail));
+        let head = gzip(head);
+        let tail = tail
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (head, tail)
+    });
+    let mut record = head.context("compressing the base archive")?;
+    record.extend(tail.context("compressing the base archive")?);
+    Ok(record)
+}
+
+/// A plain file entry with fixed times, mode and owners.
+fn append(tar: &mut tar::Builder<Vec<u8>>, path: &Path, contents: &[u8]) -> Result<()> {
+    let mut header = tar::Header::new_gnu();
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_size(contents.len() as u64);
+    header.set_mode(0o644);
+    header.set_mtime(0);
+    header.set_uid(0);
+    header.set_gid(0);
+    tar.append_data(&mut header, path, contents)
+        .with_context(|| format!("recording {} in the base", path.display()))
+}
+
+/// One gzip member. zlib-rs at level 5: as small as miniz_oxide's best in a
+/// sixth of its time.
+fn gzip(bytes: &[u8]) -> io::Result<Vec<u8>> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::new(5));
+    encoder.write_all(bytes)?;
+    encoder.finish()
 }
 
 /// Reads a record written by [`pack`]. Entries must be plain files at
 /// relative paths without `..`: a tampered record cannot name a file outside
 /// the project.
 pub fn unpack(bytes: &[u8]) -> Result<Base> {
-    let mut archive = tar::Archive::new(GzDecoder::new(bytes));
+    // Inflated at once, then read as slices: entry by entry through the
+    // decoder, buffers were copied and zeroed several times over.
+    let mut tar = Vec::with_capacity(bytes.len().saturating_mul(4));
+    MultiGzDecoder::new(bytes)
+        .read_to_end(&mut tar)
+        .context("decompressing the base archive")?;
+    let mut archive = tar::Archive::new(io::Cursor::new(tar.as_slice()));
     let mut version = None;
     let mut files = Files::new();
-    for entry in archive.entries().context("reading the base archive")? {
+    // Seeking past the padding instead of reading it into a zeroed buffer.
+    let entries = archive
+        .entries_with_seek()
+        .context("reading the base archive")?;
+    for entry in entries {
         let mut entry = entry.context("reading the base archive")?;
         if entry.header().entry_type() != tar::EntryType::Regular {
             bail!("the base archive holds something other than a file");
@@ -82,7 +133,10 @@ pub fn unpack(bytes: &[u8]) -> Result<Base> {
                 path.display()
             );
         }
-        let mut contents = Vec::new();
+        // The header's size bounded by the archive's: a tampered one cannot
+        // make this allocate more than the record holds.
+        let size = usize::try_from(entry.size()).map_or(tar.len(), |size| size.min(tar.len()));
+        let mut contents = Vec::with_capacity(size);
         entry
             .read_to_end(&mut contents)
             .with_context(|| format!("reading {} from the base", path.display()))?;
@@ -125,7 +179,22 @@ mod tests {
             (PathBuf::from("src/main.rs"), b"fn main() {}\n".to_vec()),
             (PathBuf::from("README.md"), "é\n".as_bytes().to_vec()),
             (PathBuf::from("empty"), Vec::new()),
+            (PathBuf::from("Cargo.lock"), b"version = 4\n".to_vec()),
+            (
+                PathBuf::from("tests/auth.rs"),
+                b"#[test]\nfn t() {}\n".to_vec(),
+            ),
         ])
+    }
+
+    /// The entries of the record's first gzip member alone, as generators
+    /// up to 0.4.0 read it.
+    fn first_member(record: &[u8]) -> Vec<String> {
+        let mut archive = tar::Archive::new(GzDecoder::new(record));
+        let entries = archive.entries().unwrap();
+        entries
+            .map(|entry| entry.unwrap().path().unwrap().display().to_string())
+            .collect()
     }
 
     #[test]
@@ -158,6 +227,28 @@ mod tests {
             error.to_string().contains("outside the project"),
             "{error:#}"
         );
+    }
+
+    #[test]
+    fn an_older_reader_sees_only_the_first_member_which_names_no_version() {
+        // Up to 0.4.0, `unpack` read one member and refused a record
+        // without the version entry.
+        let record = pack("1", &sample()).unwrap();
+        assert_eq!(first_member(&record), ["Cargo.lock", "tests/auth.rs"]);
+        assert_eq!(unpack(&record).unwrap().files, sample());
+    }
+
+    #[test]
+    fn a_record_of_one_member_as_before_0_4_1_reads_back() {
+        let mut tar = tar::Builder::new(Vec::new());
+        append(&mut tar, Path::new(VERSION_ENTRY), b"0.3.0\n").unwrap();
+        for (path, contents) in sample() {
+            append(&mut tar, &path, &contents).unwrap();
+        }
+        let record = gzip(&tar.into_inner().unwrap()).unwrap();
+        let base = unpack(&record).unwrap();
+        assert_eq!(base.version, "0.3.0");
+        assert_eq!(base.files, sample());
     }
 
     #[test]

@@ -279,8 +279,18 @@ pub fn run(
 ) -> Result<(), Error> {
     let dir_name = root.file_name().and_then(|name| name.to_str());
     let project = answers.validate(dir_name)?;
-    let theirs = templates.render(&project).map_err(Error::Internal)?;
-    let base = base::read(root).map_err(Error::Input)?.ok_or_else(|| {
+    // Rendering and reading the record do not depend on each other, and
+    // each is about half of an update with nothing to change.
+    let (theirs, base) = std::thread::scope(|scope| {
+        let base = scope.spawn(|| base::read(root));
+        let theirs = templates.render(&project);
+        let base = base
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (theirs, base)
+    });
+    let theirs = theirs.map_err(Error::Internal)?;
+    let base = base.map_err(Error::Input)?.ok_or_else(|| {
         Error::Refused(format!(
             "{} has no base record ({}), the exact files the generator last wrote, so \
              update cannot tell your changes from the generator's. Projects generated \

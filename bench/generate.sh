@@ -5,6 +5,7 @@
 #
 #   bench/generate.sh                                        # this checkout, built with --release
 #   BENCH_GENERATOR=/path/to/mcp-oauth-new bench/generate.sh # another build of the CLI
+#   BENCH_BASELINE=/path/to/mcp-oauth-new bench/generate.sh  # then both, interleaved (RUNS=60)
 #
 # Needs hyperfine (Debian's package). Takes /tmp/mcp-heavy.lock as the other
 # heavy scripts do.
@@ -30,3 +31,7 @@ hyperfine -N --warmup 3 --runs 40 --prepare "rm -rf $shm/new" \
 "$cli" "$shm/project" --answers "$answers" --vcs none --quiet
 hyperfine -N --warmup 3 --runs 40 "$cli update --quiet $shm/project"
 echo "base record: $(stat -c %s "$shm/project/.mcp-oauth/base.tar.gz") bytes"
+if [ -n "${BENCH_BASELINE:-}" ]; then
+    say "interleaved with $("$BENCH_BASELINE" --version), ${RUNS:-60} runs each (medians)"
+    python3 "$repo/bench/alternate.py" "${RUNS:-60}" "$answers" "$shm" "$BENCH_BASELINE" "$cli"
+fi

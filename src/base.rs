@@ -13,8 +13,6 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 use flate2::Compression;
-#[cfg(test)]
-use flate2::read::GzDecoder;
 use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 
@@ -65,14 +63,7 @@ pub fn pack(version: &str, files: &Files) -> Result<Vec<u8>> {
     }
     let tar = tar.into_inner().context("finishing the base archive")?;
     let (head, tail) = tar.split_at(split);
-    let (head, tail) = std::thread::scope(|scope| {
-        let tail = scope.spawn(|| gzip(tail));
-        let head = gzip(head);
-        let tail = tail
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (head, tail)
-    });
+    let (tail, head) = crate::join(|| gzip(tail), || gzip(head));
     let mut record = head.context("compressing the base archive")?;
     record.extend(tail.context("compressing the base archive")?);
     Ok(record)
@@ -172,6 +163,8 @@ pub fn with_record(version: &str, mut files: Files) -> Result<Files> {
 
 #[cfg(test)]
 mod tests {
+    use flate2::read::GzDecoder;
+
     use super::*;
 
     fn sample() -> Files {
@@ -212,8 +205,7 @@ mod tests {
 
     #[test]
     fn a_path_outside_the_project_is_refused() {
-        let encoder = GzEncoder::new(Vec::new(), Compression::fast());
-        let mut tar = tar::Builder::new(encoder);
+        let mut tar = tar::Builder::new(Vec::new());
         let mut header = tar::Header::new_gnu();
         header.set_size(1);
         header.set_entry_type(tar::EntryType::Regular);
@@ -221,7 +213,7 @@ mod tests {
         header.as_gnu_mut().unwrap().name[..9].copy_from_slice(b"../escape");
         header.set_cksum();
         tar.append(&header, &b"x"[..]).unwrap();
-        let bytes = tar.into_inner().unwrap().finish().unwrap();
+        let bytes = gzip(&tar.into_inner().unwrap()).unwrap();
         let error = unpack(&bytes).unwrap_err();
         assert!(
             error.to_string().contains("outside the project"),

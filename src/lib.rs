@@ -51,6 +51,19 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
     }
 }
 
+/// Runs `a` on a thread of its own while this one runs `b` (rayon's `join`,
+/// for the two independent halves of a command); a panic in `a` goes on here.
+pub(crate) fn join<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
+    std::thread::scope(|scope| {
+        let a = scope.spawn(a);
+        let b = b();
+        let a = a
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (a, b)
+    })
+}
+
 /// The absolute form of PATH, so that `.` names the current directory (and
 /// gives the package its name) and the staging directory lands beside it.
 pub(crate) fn absolute(path: &Path) -> Result<PathBuf, Error> {

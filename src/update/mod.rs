@@ -304,14 +304,7 @@ pub fn run(
     let project = answers.validate(dir_name)?;
     // Rendering and reading the record do not depend on each other, and
     // each is about half of an update with nothing to change.
-    let (theirs, base) = std::thread::scope(|scope| {
-        let base = scope.spawn(|| base::read(root));
-        let theirs = templates.render(&project);
-        let base = base
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (theirs, base)
-    });
+    let (base, theirs) = crate::join(|| base::read(root), || templates.render(&project));
     let theirs = theirs.map_err(Error::Internal)?;
     let base = base.map_err(Error::Input)?.ok_or_else(|| {
         Error::Refused(format!(
